@@ -1,0 +1,29 @@
+# Two commands: `make run` (demo data -> build -> outputs) and `make test`.
+# Both create .venv from the pinned requirements on first use; afterwards
+# the stamp file makes them skip the install.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-requirements
+
+.PHONY: run test lint clean
+
+run: $(STAMP)
+	$(BIN)/python scripts/pipeline.py run
+
+test: $(STAMP)
+	$(BIN)/ruff check scripts plugins tests/python
+	$(BIN)/ruff format --check scripts plugins tests/python
+	$(BIN)/python -m pytest tests/python
+
+lint: $(STAMP)
+	$(BIN)/ruff check scripts plugins tests/python
+	$(BIN)/ruff format --check scripts plugins tests/python
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf target logs

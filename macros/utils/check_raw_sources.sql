@@ -1,0 +1,53 @@
+{#
+    on-run-start hook: before anything reads a raw table, check that each
+    source's Parquet file (or folder) exists, has the columns the source yml
+    declares, and is not empty (unless the table sets meta.allow_empty).
+    Fails with one message naming every problem: which table, the path it
+    looked at, and what to do. A bare "No files found" error from deep inside
+    a view would name neither.
+#}
+{% macro check_raw_sources() %}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'test') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set problems = [] -%}
+    {%- for node in graph.sources.values() if node.package_name == project_name -%}
+        {%- set location = raw_table_path(node) -%}
+        {%- set found = run_query(
+            "select count(*) from glob('" ~ location ~ "') union all "
+            ~ "select count(*) from glob('" ~ location ~ "/*.parquet')").columns[0].values() -%}
+        {%- if found[0] == 0 and found[1] == 0 -%}
+            {%- do problems.append(
+                "raw table '" ~ node.name ~ "' (source " ~ node.source_name ~ "." ~ node.name
+                ~ ") not found: looked for " ~ location ~ " (a Parquet file, or a folder of Parquet files)") -%}
+        {%- else -%}
+            {%- set columns = run_query(
+                "select distinct name from parquet_schema('" ~ location ~ "')").columns[0].values() -%}
+            {%- set missing = [] -%}
+            {%- for column in node.columns if column not in columns -%}
+                {%- do missing.append(column) -%}
+            {%- endfor -%}
+            {%- if missing -%}
+                {%- do problems.append(
+                    "raw table '" ~ node.name ~ "' at " ~ location ~ " lacks column(s) "
+                    ~ (missing | join(', ')) ~ " declared in its source yml") -%}
+            {%- else -%}
+                {%- set row_count = run_query(
+                    "select count(*) from read_parquet('" ~ location ~ "')").columns[0].values()[0] -%}
+                {%- if row_count == 0 and not node.meta.get('allow_empty', false) -%}
+                    {%- do problems.append(
+                        "raw table '" ~ node.name ~ "' at " ~ location ~ " is empty (0 rows); "
+                        ~ "an empty export usually means a failed extract") -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw data check failed:\n  - " ~ (problems | join("\n  - "))
+            ~ "\nSet RAW_DATA_DIR to the folder holding one <table>.parquet per raw table "
+            ~ "(now: " ~ env_var('RAW_DATA_DIR', 'data/raw') ~ "), or make demo data with "
+            ~ "`python scripts/generate_data.py --customers 10000 --days 365 --seed 42 --out data/raw`.") }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}

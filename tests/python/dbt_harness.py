@@ -1,0 +1,95 @@
+"""Run dbt and the generator against a throwaway raw folder and warehouse.
+
+Each DbtProject points dbt at its own RAW_DATA_DIR, WAREHOUSE_PATH, target/
+and logs/ under a temp folder, so tests never touch the developer's data/
+or the repo's target/.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from common import run_dbt
+
+# Fixed dates keep the generated data and every as-of computation reproducible.
+END_DATE = "2026-06-30"
+AS_OF = "2026-06-30"
+
+
+@contextmanager
+def environment(**values: str):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@dataclass
+class DbtResult:
+    success: bool
+    output: str
+
+
+@dataclass
+class DbtProject:
+    root: Path
+    raw_dir: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def target_dir(self) -> Path:
+        return self.root / "target"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "logs"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "RAW_DATA_DIR": str(self.raw_dir),
+            "WAREHOUSE_PATH": str(self.warehouse),
+            "DBT_TARGET": "ci",
+            "DUCKDB_TEMP_DIR": str(self.root / "tmp"),
+        }
+
+    def dbt(self, *args: str, as_of: str = AS_OF) -> DbtResult:
+        extra = [
+            "--target-path", str(self.target_dir),
+            "--log-path", str(self.log_dir),
+            "--vars", f"{{as_of: '{as_of}'}}",
+        ]  # fmt: skip
+        done = run_dbt([*args, *extra], env=self.env(), capture=True)
+        return DbtResult(done.returncode == 0, done.stdout + done.stderr)
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.sql(sql).fetchall()
+
+
+def generate(out: Path, *, customers: int, days: int, seed: int, faults: float = 0.0) -> None:
+    import generate_data
+
+    code = generate_data.main(
+        [
+            "--customers", str(customers),
+            "--days", str(days),
+            "--seed", str(seed),
+            "--faults", str(faults),
+            "--end-date", END_DATE,
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0, f"generate_data exited {code}"

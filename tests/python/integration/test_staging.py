@@ -1,0 +1,163 @@
+"""Staging: every raw row is either valid (in its stg_ model) or quarantined
+with the reason the generator injected, and bad raw input fails clearly."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_harness import DbtProject
+
+STAGING_MODEL = {
+    "customers": "stg_shop__customers",
+    "products": "stg_shop__products",
+    "orders": "stg_shop__orders",
+    "order_items": "stg_shop__order_items",
+    "web_events": "stg_web__events",
+    "campaigns": "stg_email__campaigns",
+    "email_events": "stg_email__events",
+    "consent_events": "stg_preference_center__consent_events",
+    "preferences": "stg_preference_center__preferences",
+    "erasure_requests": "stg_preference_center__erasure_requests",
+}
+
+
+def test_build_passes_every_model_and_test(built: DbtProject):
+    results = json.loads((built.target_dir / "run_results.json").read_text())["results"]
+    bad = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
+    assert not bad, f"nodes not successful: {bad}"
+    kinds = Counter(r["unique_id"].split(".")[0] for r in results)
+    assert kinds["model"] >= len(STAGING_MODEL) and kinds["test"] >= 50
+
+
+def test_quarantine_counts_equal_generator_manifest_kind_by_kind(built, generation_manifest):
+    rows = built.query(
+        "select source_table, reject_reason, rejected_row_count "
+        "from staging.stg_quarantine__summary"
+    )
+    quarantined = {(table, reason): count for table, reason, count in rows}
+    injected = {
+        (table, kind): count
+        for table, spec in generation_manifest["tables"].items()
+        for kind, count in spec["faults"].items()
+        if count
+    }
+    assert injected, "the generator injected no faults: the test would prove nothing"
+    assert quarantined == injected
+
+
+def test_every_valid_row_passes_staging(built, generation_manifest):
+    for table, model in STAGING_MODEL.items():
+        (count,) = built.query(f"select count(*) from staging.{model}")[0]
+        assert count == generation_manifest["tables"][table]["rows_clean"], table
+
+
+def test_quarantine_keeps_ids_and_positions_not_values(built):
+    columns = [r[0] for r in built.query("describe staging.stg_quarantine__rejected_rows")]
+    assert columns == [
+        "source_name",
+        "source_table",
+        "reject_reason",
+        "raw_row_id",
+        "source_file",
+        "source_row_number",
+    ]
+    summary = [r[0] for r in built.query("describe staging.stg_quarantine__summary")]
+    assert "raw_row_id" not in summary
+
+
+def test_the_gender_note_and_card_fields_never_reach_the_warehouse(built):
+    columns = {
+        r[0]
+        for r in built.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'staging' and table_name like 'stg_%'"
+        )
+    }
+    assert not {"gender", "crm_note", "payment_card_last4", "ip_address", "referrer"} & columns
+
+
+# --- bad raw input: each case runs dbt once and fails in the raw data check ---
+
+
+def _copy_raw(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).symlink_to(f)
+    return dst
+
+
+@pytest.fixture
+def broken(tmp_path, faulty_raw) -> DbtProject:
+    return DbtProject(tmp_path, _copy_raw(faulty_raw, tmp_path / "raw"))
+
+
+def _replace_orders(project: DbtProject, sql: str) -> None:
+    target = project.raw_dir / "orders.parquet"
+    original = target.resolve()
+    target.unlink()
+    duckdb.sql(f"copy ({sql.format(orders=original)}) to '{target}' (format parquet)")
+
+
+def test_missing_raw_file_names_the_table_and_where_it_looked(broken):
+    (broken.raw_dir / "orders.parquet").unlink()
+    result = broken.dbt("build")
+    assert not result.success
+    assert "raw table 'orders' (source shop.orders) not found" in result.output
+    assert str(broken.raw_dir / "orders.parquet") in result.output
+    assert "RAW_DATA_DIR" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_empty_raw_table_fails_with_a_clear_message(broken):
+    _replace_orders(broken, "select * from read_parquet('{orders}') limit 0")
+    result = broken.dbt("build")
+    assert not result.success
+    assert "raw table 'orders' at" in result.output and "is empty (0 rows)" in result.output
+
+
+def test_raw_table_without_a_declared_column_fails_naming_it(broken):
+    _replace_orders(broken, "select * exclude (status) from read_parquet('{orders}')")
+    result = broken.dbt("build")
+    assert not result.success
+    assert "lacks column(s) status" in result.output
+
+
+def test_raw_folder_of_parquet_parts_is_read_like_a_file(broken, faulty_raw):
+    """RAW_DATA_DIR/<table>.parquet may be a folder of part files (Spark style)."""
+    target = broken.raw_dir / "orders.parquet"
+    target.unlink()
+    target.mkdir()
+    src = faulty_raw / "orders.parquet"
+    for part in (0, 1):
+        duckdb.sql(
+            f"copy (select * from '{src}' where hash(order_id) % 2 = {part}) "
+            f"to '{target}/p{part}.parquet'"
+        )
+    result = broken.dbt("run", "--select", "+stg_quarantine__rejected_rows")
+    assert result.success, result.output
+    (valid,) = broken.query("select count(*) from staging.stg_shop__orders")[0]
+    ((total,),) = duckdb.sql(f"select count(*) from '{src}'").fetchall()
+    (rejected,) = broken.query(
+        "select count(*) from staging.stg_quarantine__rejected_rows where source_table = 'orders'"
+    )[0]
+    assert valid + rejected == total
+
+
+def test_empty_erasure_requests_is_allowed(broken):
+    """No erasure request yet is a normal state, not a failed extract."""
+    target = broken.raw_dir / "erasure_requests.parquet"
+    original = target.resolve()
+    target.unlink()
+    duckdb.sql(f"copy (select * from '{original}' limit 0) to '{target}' (format parquet)")
+    result = broken.dbt("run", "--select", "+stg_preference_center__erasure_requests")
+    assert result.success, result.output
+
+
+def test_malformed_as_of_is_rejected_with_the_expected_format(broken):
+    result = broken.dbt("run", "--select", "+stg_shop__orders", as_of="2026-13-01")
+    assert not result.success
+    assert "var 'as_of' must be an ISO date like 2026-06-30" in result.output
