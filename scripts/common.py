@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -61,6 +62,36 @@ class Settings:
         os.environ["DBT_TARGET"] = self.target
 
 
+KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
+KEY_FILE_ENV_VAR = "PSEUDONYM_KEY_FILE"
+DEFAULT_KEY_FILE = ".secrets/pseudonym.key"
+
+
+def ensure_pseudonym_key() -> None:
+    """Make sure dbt will get a pseudonymization key, never printing it.
+
+    Uses DBT_ENV_SECRET_PSEUDONYM_KEY when set. Otherwise reads the local key
+    file (PSEUDONYM_KEY_FILE, default .secrets/pseudonym.key), creating it once
+    with a random key, readable by its owner only. The file is gitignored:
+    lose it and every pseudonym changes (see README, key rotation).
+    """
+    if os.environ.get(KEY_ENV_VAR, "").strip():
+        logging.info("pseudonymization key: from %s", KEY_ENV_VAR)
+        return
+    key_file = Path(os.environ.get(KEY_FILE_ENV_VAR) or DEFAULT_KEY_FILE)
+    if not key_file.is_absolute():
+        key_file = PROJECT_DIR / key_file
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        logging.info("pseudonymization key: created %s (mode 600; keep it safe)", key_file)
+    else:
+        logging.info("pseudonymization key: from %s", key_file)
+    os.environ[KEY_ENV_VAR] = key_file.read_text().strip()
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -82,7 +113,10 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    args: list[str], env: dict[str, str] | None = None, capture: bool = False
+    args: list[str],
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+    project_dir: Path = PROJECT_DIR,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command in a child process from the project directory.
 
@@ -96,11 +130,11 @@ def run_dbt(
             dbt_executable(),
             *args,
             "--project-dir",
-            str(PROJECT_DIR),
+            str(project_dir),
             "--profiles-dir",
-            str(PROJECT_DIR),
+            str(project_dir),
         ],
-        cwd=PROJECT_DIR,
+        cwd=project_dir,
         env={**os.environ, **(env or {})},
         text=True,
         capture_output=capture,

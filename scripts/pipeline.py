@@ -14,7 +14,14 @@ import logging
 import time
 
 import duckdb
-from common import RAW_TABLES, Settings, missing_raw_tables, run_dbt, setup_logging
+from common import (
+    RAW_TABLES,
+    Settings,
+    ensure_pseudonym_key,
+    missing_raw_tables,
+    run_dbt,
+    setup_logging,
+)
 
 DEMO_CUSTOMERS = 10_000
 DEMO_DAYS = 365
@@ -53,9 +60,12 @@ def step_generate(settings: Settings, customers: int, force: bool = False) -> in
     )  # fmt: skip
 
 
-def step_build(settings: Settings, as_of: str | None) -> int:
+def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int:
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_pseudonym_key()
     args = ["build", "--target", settings.target]
+    if full_refresh:
+        args.append("--full-refresh")
     if as_of:
         args += ["--vars", f"{{as_of: '{as_of}'}}"]
     if run_dbt(args).returncode != 0:
@@ -85,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", help="ISO date the run is as of (dbt var as_of)")
     parser.add_argument("--force", action="store_true", help="generate even if raw data exists")
     parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every table from raw (needed after a key rotation)",
+    )
+    parser.add_argument(
         "--demo-customers",
         type=int,
         default=DEMO_CUSTOMERS,
@@ -109,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 ", ".join(missing),
             )
             return 2
-        steps.append(("build", lambda: step_build(settings, args.as_of)))
+        steps.append(("build", lambda: step_build(settings, args.as_of, args.full_refresh)))
 
     for name, step in steps:
         started = time.monotonic()

@@ -8,16 +8,21 @@ or the repo's target/.
 from __future__ import annotations
 
 import os
+import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from common import run_dbt
+from common import PROJECT_DIR, run_dbt
 
 # Fixed dates keep the generated data and every as-of computation reproducible.
 END_DATE = "2026-06-30"
 AS_OF = "2026-06-30"
+
+# A throwaway pseudonymization key, new every session: no test can pass
+# because a key was hard-coded somewhere, and the secret scans look for it.
+TEST_KEY = "test-" + secrets.token_hex(24)
 
 
 @contextmanager
@@ -44,6 +49,8 @@ class DbtResult:
 class DbtProject:
     root: Path
     raw_dir: Path
+    key: str = TEST_KEY
+    outputs: list[str] = field(default_factory=list)
 
     @property
     def warehouse(self) -> Path:
@@ -63,15 +70,19 @@ class DbtProject:
             "WAREHOUSE_PATH": str(self.warehouse),
             "DBT_TARGET": "ci",
             "DUCKDB_TEMP_DIR": str(self.root / "tmp"),
+            "DBT_ENV_SECRET_PSEUDONYM_KEY": self.key,
         }
 
-    def dbt(self, *args: str, as_of: str = AS_OF) -> DbtResult:
+    def dbt(self, *args: str, as_of: str = AS_OF, project_dir: Path | None = None) -> DbtResult:
         extra = [
             "--target-path", str(self.target_dir),
             "--log-path", str(self.log_dir),
             "--vars", f"{{as_of: '{as_of}'}}",
         ]  # fmt: skip
-        done = run_dbt([*args, *extra], env=self.env(), capture=True)
+        done = run_dbt(
+            [*args, *extra], env=self.env(), capture=True, project_dir=project_dir or PROJECT_DIR
+        )
+        self.outputs.append(done.stdout + done.stderr)
         return DbtResult(done.returncode == 0, done.stdout + done.stderr)
 
     def query(self, sql: str) -> list[tuple]:

@@ -1,0 +1,37 @@
+{#-
+    recorded_at keeps its full precision: it is the evidence of when consent
+    was given or withdrawn, and orders decisions made on the same day.
+#}
+with
+
+consent_events as (
+    select
+        consent_event_id,
+        customer_id,
+        consent_purpose,
+        consent_action,
+        consent_source,
+        policy_version,
+        recorded_at
+    from {{ ref('stg_preference_center__consent_events') }}
+),
+
+customer_keys as (
+    {{ distinct_pseudonyms('customer', 'consent_events', 'customer_id') }}
+),
+
+final as (
+    select
+        {{ pseudonymize('consent_event', 'consent_events.consent_event_id') }} as consent_event_key,
+        customer_keys.customer_key,
+        consent_events.consent_purpose,
+        consent_events.consent_action,
+        consent_events.consent_source,
+        consent_events.policy_version,
+        consent_events.recorded_at
+    from consent_events
+    inner join customer_keys
+        on consent_events.customer_id = customer_keys.customer_id
+)
+
+select * from final

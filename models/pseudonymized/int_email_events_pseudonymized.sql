@@ -1,0 +1,49 @@
+{#- The provider's event id is not kept: nothing downstream needs it. #}
+with
+
+email_events as (
+    select
+        campaign_id,
+        customer_id,
+        event_type,
+        occurred_at
+    from {{ ref('stg_email__events') }}
+),
+
+dayparts as (
+    select
+        hour_of_day,
+        daypart
+    from {{ ref('dayparts') }}
+),
+
+customer_keys as (
+    {{ distinct_pseudonyms('customer', 'email_events', 'customer_id') }}
+),
+
+email_events_generalized as (
+    select
+        email_events.campaign_id,
+        customer_keys.customer_key,
+        email_events.event_type,
+        {{ generalize_timestamp('email_events.occurred_at', 'occurred') }}
+    from email_events
+    inner join customer_keys
+        on email_events.customer_id = customer_keys.customer_id
+),
+
+final as (
+    select
+        email_events_generalized.campaign_id,
+        email_events_generalized.customer_key,
+        email_events_generalized.event_type,
+        email_events_generalized.occurred_date,
+        email_events_generalized.occurred_hour,
+        dayparts.daypart as occurred_daypart,
+        email_events_generalized.occurred_day_of_week
+    from email_events_generalized
+    inner join dayparts
+        on email_events_generalized.occurred_hour = dayparts.hour_of_day
+)
+
+select * from final

@@ -1,0 +1,100 @@
+"""Checks over built artifacts that dbt tests cannot express: raw identifier
+values leaking into tables past staging, and the key leaking into files.
+
+Pure functions over a manifest, DuckDB connections and paths; the test suite
+uses them now and the privacy audit will. Results name tables, columns and
+files, never the values found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+# Raw ids (customer_id, order_id...) are numbers that legitimately recur as
+# other numbers; they are guarded by column classification instead.
+VALUE_SCAN_EXCLUDED_CATEGORIES = ("user.unique_id",)
+MIN_VALUE_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class Leak:
+    relation: str
+    column: str
+    matches: int
+
+
+def direct_identifier_source_columns(manifest: dict) -> dict[str, list[str]]:
+    """{raw table name: [columns]} classified direct_identifier in the source yml."""
+    found: dict[str, list[str]] = {}
+    for source in manifest["sources"].values():
+        for name, column in source["columns"].items():
+            privacy = column.get("meta", {}).get("privacy", {})
+            category = str(privacy.get("data_category", ""))
+            if privacy.get("classification") == "direct_identifier" and not category.startswith(
+                VALUE_SCAN_EXCLUDED_CATEGORIES
+            ):
+                found.setdefault(source["identifier"], []).append(name)
+    return found
+
+
+def scan_for_raw_identifiers(
+    warehouse: Path,
+    raw_data_dir: Path,
+    columns: dict[str, list[str]],
+    skip_schemas: tuple[str, ...] = ("staging",),
+) -> list[Leak]:
+    """Every text column of every table outside skip_schemas holding a raw identifier value.
+
+    Compares whole values (trimmed, case-insensitive) with the distinct values
+    of the given raw columns.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        selects = [
+            f"select lower(trim(cast({column} as varchar))) as value "
+            f"from read_parquet('{raw_data_dir / table}.parquet')"
+            for table, cols in columns.items()
+            for column in cols
+        ]
+        if not selects:
+            return []
+        con.execute(
+            "create temp table identifier_values as select distinct value from ("
+            + " union all ".join(selects)
+            + f") where length(value) >= {MIN_VALUE_LENGTH}"
+        )
+        text_columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = 'warehouse' and data_type = 'VARCHAR' "
+            f"and table_schema not in ({', '.join(repr(s) for s in skip_schemas)}) "
+            "order by 1, 2, 3"
+        ).fetchall()
+        leaks = []
+        for schema, table, column in text_columns:
+            (matches,) = con.execute(
+                f'select count(*) from warehouse."{schema}"."{table}" as scanned '
+                f'where lower(trim(scanned."{column}")) in (select value from identifier_values)'
+            ).fetchone()
+            if matches:
+                leaks.append(Leak(f"{schema}.{table}", column, matches))
+        return leaks
+    finally:
+        con.close()
+
+
+def files_containing(secret: str, paths: list[Path]) -> list[Path]:
+    """Files under `paths` (files or folders) whose bytes contain `secret`."""
+    needle = secret.encode()
+    if not needle:
+        raise ValueError("an empty secret matches everything")
+    hits = []
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if needle in path.read_bytes():
+                hits.append(path)
+    return hits
