@@ -15,8 +15,9 @@
 
     Duplicates (same primary key among otherwise valid rows) are resolved by
     a deterministic rule: the row with the latest `dedupe_by` value wins,
-    ties broken by the smallest fingerprint of the row's raw text, so the
-    winner never depends on file order. The others are `duplicate_id`.
+    ties broken by the smallest hash of the row's raw text (DuckDB's 64-bit
+    `hash`: cheap to sort, unlike an md5 string), so the winner never
+    depends on file order. The others are `duplicate_id`.
 #}
 {% macro validate_raw_rows(
     source_relation,
@@ -59,9 +60,7 @@ typed as (
         regexp_extract(source_rows.filename, '[^/\\]+$') as _source_file,
         source_rows.file_row_number as _source_row_number,
         cast(source_rows.{{ primary_key }} as varchar) as _raw_id,
-        md5(concat_ws('|'
-            {%- for column in columns %}, coalesce(source_rows.{{ column }}, '\u0000'){% endfor -%}
-        )) as _row_fingerprint,
+        {{ row_fingerprint(columns | list, 'source_rows') }} as _row_fingerprint,
         {%- for column, data_type in columns.items() %}
         {%- if column in typed_columns %}
         nullif(trim(source_rows.{{ column }}), '') as {{ column }}__raw,

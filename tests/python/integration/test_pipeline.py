@@ -18,6 +18,8 @@ def _pipeline(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DUCKDB_TEMP_DIR": str(tmp_path / "tmp"),
+        # No DBT_ENV_SECRET_PSEUDONYM_KEY: the pipeline must make a local key file.
+        "PSEUDONYM_KEY_FILE": str(tmp_path / "secrets" / "pseudonym.key"),
     }
     return subprocess.run(
         [sys.executable, str(PROJECT_DIR / "scripts" / "pipeline.py"), *args],
@@ -37,9 +39,17 @@ def test_run_generates_demo_data_builds_and_says_where_outputs_are(tmp_path):
     assert "quarantine: 0 rejected raw rows" in done.stdout
     assert "step build: ok" in done.stderr
 
-    again = _pipeline(tmp_path, "generate")
-    assert again.returncode == 0
+    key_file = tmp_path / "secrets" / "pseudonym.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600, "the key file is readable by its owner only"
+    key = key_file.read_text().strip()
+    assert len(key) == 64
+    assert key not in done.stdout + done.stderr
+    assert "created" in done.stderr and str(key_file) in done.stderr
+
+    again = _pipeline(tmp_path, "run")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "raw data found" in again.stderr, "existing raw data must not be regenerated"
+    assert key_file.read_text().strip() == key, "the key is made once and then reused"
 
 
 def test_build_without_raw_data_exits_2_naming_the_tables(tmp_path):
