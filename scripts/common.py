@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The raw tables the dbt sources read: RAW_DATA_DIR/<table>.parquet.
@@ -104,6 +106,35 @@ def setup_logging(verbose: bool = False) -> None:
 def missing_raw_tables(raw_data_dir: Path) -> list[str]:
     """Raw tables with neither a <table>.parquet file nor a folder of that name."""
     return [t for t in RAW_TABLES if not (raw_data_dir / f"{t}.parquet").exists()]
+
+
+def compact_database(path: Path) -> tuple[int, int]:
+    """Rewrite the DuckDB file with only its live data; return (bytes before, after).
+
+    DuckDB's DELETE, DROP and CHECKPOINT free blocks but leave their bytes in
+    the file, so an erased subject's rows could still be read from it. Copying
+    the database into a new file and renaming it over the old one (atomic)
+    leaves nothing behind. The copy is attached under the original file's
+    name, so views that name their catalog still bind.
+    """
+    before = path.stat().st_size
+    target = path.with_name(path.stem + ".compacting" + path.suffix)
+    target.unlink(missing_ok=True)
+    config = {"force_compression": os.environ.get("DUCKDB_FORCE_COMPRESSION") or "auto"}
+    con = duckdb.connect(config=config)
+    try:
+        con.execute(f"attach '{path}' as \"{path.stem}\" (read_only)")
+        con.execute(f"attach '{target}' as compacting")
+        con.execute(f'copy from database "{path.stem}" to compacting')
+        con.execute("detach compacting")
+        con.execute(f'detach "{path.stem}"')
+    except BaseException:
+        con.close()
+        target.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(target, path)
+    return before, path.stat().st_size
 
 
 def dbt_executable() -> str:

@@ -17,6 +17,7 @@ import duckdb
 from common import (
     RAW_TABLES,
     Settings,
+    compact_database,
     ensure_pseudonym_key,
     missing_raw_tables,
     run_dbt,
@@ -71,6 +72,15 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
     if run_dbt(args).returncode != 0:
         logging.error("dbt build failed: see the lines marked ERROR or FAIL above")
         return 1
+    started = time.monotonic()
+    before, after = compact_database(settings.warehouse_path)
+    logging.info(
+        "compacted %s: %.1f MB -> %.1f MB in %.1f s (no deleted data left in the file)",
+        settings.warehouse_path,
+        before / 1e6,
+        after / 1e6,
+        time.monotonic() - started,
+    )
     return 0
 
 

@@ -8,12 +8,18 @@
     - is classified direct_identifier, or
     - is classified quasi_identifier without a `generalization` saying how
       it was coarsened.
+    It also fails a model of a consent-filtered layer (behavior, segments,
+    measurement) that does not declare meta.privacy.consent_purpose, or
+    that declares one without a consent_respected test for it.
     Folder config, not a test each model must remember to declare: a new
     model past staging is checked whether its author thought of it or not.
     The message names models and columns, never values.
 #}
 {% macro assert_privacy_classified() %}
-    {%- if not execute or model.config.meta.get('privacy', {}).get('layer') == 'staging' -%}
+    {#- The folder says the layer (models/<layer>/ or models/marts/<layer>/):
+        a model cannot opt out by overriding meta.privacy. -#}
+    {%- set layer = model.fqn[2] if model.fqn[1] == 'marts' else model.fqn[1] -%}
+    {%- if not execute or layer == 'staging' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set problems = [] -%}
@@ -31,6 +37,23 @@
             {%- do problems.append(column.name ~ ': quasi-identifier without a generalization') -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
+    {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
+        {%- do problems.append('model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
+    {%- endif -%}
+    {%- if purpose -%}
+        {%- set checked = [] -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'test' and model.unique_id in node.depends_on.nodes
+            and node.test_metadata and node.test_metadata.name == 'consent_respected'
+            and node.test_metadata.kwargs.get('purpose') == purpose -%}
+            {%- do checked.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- if not checked -%}
+            {%- do problems.append("model: declares consent_purpose '" ~ purpose
+                ~ "' but has no consent_respected test for it") -%}
+        {%- endif -%}
+    {%- endif -%}
     {%- if problems -%}
         {%- set built = adapter.get_relation(
             database=this.database, schema=this.schema, identifier=this.identifier) -%}

@@ -13,6 +13,11 @@
     A `stg_` model keeps the rows whose reason is NULL; the quarantine model
     keeps the others. So no row crashes the build and none silently vanishes.
 
+    foreign_keys maps a column to the parent's base_ model (same column
+    name): a row is an orphan when no VALID parent row has its key. Checking
+    against the base model, not the stg_ model, keeps erasure (which stg_
+    models apply) from turning an erased customer's orders into orphans.
+
     Duplicates (same primary key among otherwise valid rows) are resolved by
     a deterministic rule: the row with the latest `dedupe_by` value wins,
     ties broken by the smallest hash of the row's raw text (DuckDB's 64-bit
@@ -106,7 +111,9 @@ checked as (
             {%- endfor %}
             {%- for column, parent in foreign_keys.items() %}
             when typed.{{ column }} is not null
-                and typed.{{ column }} not in (select {{ column }} from {{ parent }})
+                and typed.{{ column }} not in (
+                    select {{ column }} from {{ parent }} where _reject_reason is null
+                )
                 then 'orphan_fk'
             {%- endfor %}
         end as _check_reason

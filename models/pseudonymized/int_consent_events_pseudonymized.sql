@@ -14,6 +14,7 @@ consent_events as (
         policy_version,
         recorded_at
     from {{ ref('stg_preference_center__consent_events') }}
+    where recorded_at >= {{ retention_start('consent_events') }}
 ),
 
 customer_keys as (

@@ -8,6 +8,7 @@ email_events as (
         event_type,
         occurred_at
     from {{ ref('stg_email__events') }}
+    where occurred_at >= {{ retention_start('email_events') }}
 ),
 
 dayparts as (

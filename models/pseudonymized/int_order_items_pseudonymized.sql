@@ -11,6 +11,13 @@ order_items as (
     from {{ ref('stg_shop__order_items') }}
 ),
 
+{#- a line is as old as its order #}
+orders_in_retention as (
+    select order_id
+    from {{ ref('stg_shop__orders') }}
+    where ordered_at >= {{ retention_start('orders') }}
+),
+
 products as (
     select
         product_id,
@@ -37,6 +44,8 @@ final as (
         on order_items.order_id = order_keys.order_id
     inner join products
         on order_items.product_id = products.product_id
+    inner join orders_in_retention
+        on order_items.order_id = orders_in_retention.order_id
 )
 
 select * from final

@@ -10,6 +10,7 @@ orders as (
         currency_code,
         total_amount
     from {{ ref('stg_shop__orders') }}
+    where ordered_at >= {{ retention_start('orders') }}
 ),
 
 dayparts as (

@@ -14,6 +14,7 @@ web_events as (
         occurred_at,
         user_agent
     from {{ ref('stg_web__events') }}
+    where occurred_at >= {{ retention_start('web_events') }}
 ),
 
 dayparts as (

@@ -50,6 +50,7 @@ class DbtProject:
     root: Path
     raw_dir: Path
     key: str = TEST_KEY
+    extra_env: dict[str, str] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
 
     @property
@@ -71,6 +72,7 @@ class DbtProject:
             "DBT_TARGET": "ci",
             "DUCKDB_TEMP_DIR": str(self.root / "tmp"),
             "DBT_ENV_SECRET_PSEUDONYM_KEY": self.key,
+            **self.extra_env,
         }
 
     def dbt(self, *args: str, as_of: str = AS_OF, project_dir: Path | None = None) -> DbtResult:

@@ -12,7 +12,9 @@ valid_email_events_renamed as (
         event_type,
         occurred_at
     from email_events
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_email_events_renamed

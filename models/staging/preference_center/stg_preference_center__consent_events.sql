@@ -14,7 +14,9 @@ valid_consent_events_renamed as (
         policy_version,
         recorded_at
     from consent_events
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_consent_events_renamed

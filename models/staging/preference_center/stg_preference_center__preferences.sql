@@ -12,7 +12,9 @@ valid_preferences_renamed as (
         preferred_frequency,
         updated_at
     from preferences
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_preferences_renamed

@@ -18,7 +18,9 @@ valid_customers_renamed as (
         upper(country) as country_code,
         signup_at as signed_up_at
     from customers
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_customers_renamed

@@ -13,7 +13,10 @@ valid_order_items_renamed as (
         unit_price,
         quantity * unit_price as line_amount
     from order_items
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        {#- lines of an erased customer's orders go with the orders #}
+        and order_id in (select order_id from {{ ref('stg_shop__orders') }})
 )
 
 select * from valid_order_items_renamed

@@ -15,7 +15,9 @@ valid_orders_renamed as (
         total_amount,
         upper(shipping_postcode) as shipping_postcode
     from orders
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_orders_renamed

@@ -15,7 +15,9 @@ valid_web_events_renamed as (
         occurred_at,
         user_agent
     from web_events
-    where _reject_reason is null
+    where
+        _reject_reason is null
+        and {{ not_erased('customer_id') }}
 )
 
 select * from valid_web_events_renamed

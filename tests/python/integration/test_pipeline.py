@@ -38,6 +38,7 @@ def test_run_generates_demo_data_builds_and_says_where_outputs_are(tmp_path):
     assert f"warehouse:  {tmp_path / 'warehouse.duckdb'}" in done.stdout
     assert "quarantine: 0 rejected raw rows" in done.stdout
     assert "step build: ok" in done.stderr
+    assert "compacted" in done.stderr, "every build ends with a compacted warehouse file"
 
     key_file = tmp_path / "secrets" / "pseudonym.key"
     assert key_file.stat().st_mode & 0o777 == 0o600, "the key file is readable by its owner only"

@@ -19,6 +19,7 @@ CLASSIFICATIONS = {
     "non_personal",
 }
 DATA_CATEGORIES = {category.fides_key for category in DEFAULT_TAXONOMY.data_category}
+DATA_USES = {use.fides_key for use in DEFAULT_TAXONOMY.data_use}
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,14 @@ def test_documented_columns_are_the_columns_that_exist(built, manifest):
             )
         ]
         assert list(node["columns"]) == actual, node["name"]
+
+
+def test_consent_purposes_name_real_fideslang_data_uses():
+    import csv
+
+    from common import PROJECT_DIR
+
+    with open(PROJECT_DIR / "seeds" / "reference" / "consent_purposes.csv") as handle:
+        uses = {row["consent_purpose"]: row["data_use"] for row in csv.DictReader(handle)}
+    assert set(uses) == {"analytics", "personalization", "marketing_email"}
+    assert set(uses.values()) <= DATA_USES, set(uses.values()) - DATA_USES

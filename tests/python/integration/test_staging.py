@@ -11,17 +11,17 @@ import duckdb
 import pytest
 from dbt_harness import DbtProject
 
-STAGING_MODEL = {
-    "customers": "stg_shop__customers",
-    "products": "stg_shop__products",
-    "orders": "stg_shop__orders",
-    "order_items": "stg_shop__order_items",
-    "web_events": "stg_web__events",
-    "campaigns": "stg_email__campaigns",
-    "email_events": "stg_email__events",
-    "consent_events": "stg_preference_center__consent_events",
-    "preferences": "stg_preference_center__preferences",
-    "erasure_requests": "stg_preference_center__erasure_requests",
+VALIDATING_MODEL = {
+    "customers": "base_shop__customers",
+    "products": "base_shop__products",
+    "orders": "base_shop__orders",
+    "order_items": "base_shop__order_items",
+    "web_events": "base_web__events",
+    "campaigns": "base_email__campaigns",
+    "email_events": "base_email__events",
+    "consent_events": "base_preference_center__consent_events",
+    "preferences": "base_preference_center__preferences",
+    "erasure_requests": "base_preference_center__erasure_requests",
 }
 
 
@@ -30,7 +30,7 @@ def test_build_passes_every_model_and_test(built: DbtProject):
     bad = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
     assert not bad, f"nodes not successful: {bad}"
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
-    assert kinds["model"] >= len(STAGING_MODEL) and kinds["test"] >= 50
+    assert kinds["model"] >= 2 * len(VALIDATING_MODEL) and kinds["test"] >= 50
 
 
 def test_quarantine_counts_equal_generator_manifest_kind_by_kind(built, generation_manifest):
@@ -49,9 +49,11 @@ def test_quarantine_counts_equal_generator_manifest_kind_by_kind(built, generati
     assert quarantined == injected
 
 
-def test_every_valid_row_passes_staging(built, generation_manifest):
-    for table, model in STAGING_MODEL.items():
-        (count,) = built.query(f"select count(*) from staging.{model}")[0]
+def test_every_valid_row_passes_validation(built, generation_manifest):
+    for table, model in VALIDATING_MODEL.items():
+        (count,) = built.query(
+            f"select count(*) from staging.{model} where _reject_reason is null"
+        )[0]
         assert count == generation_manifest["tables"][table]["rows_clean"], table
 
 
@@ -139,7 +141,9 @@ def test_raw_folder_of_parquet_parts_is_read_like_a_file(broken, faulty_raw):
         )
     result = broken.dbt("run", "--select", "+stg_quarantine__rejected_rows")
     assert result.success, result.output
-    (valid,) = broken.query("select count(*) from staging.stg_shop__orders")[0]
+    (valid,) = broken.query(
+        "select count(*) from staging.base_shop__orders where _reject_reason is null"
+    )[0]
     ((total,),) = duckdb.sql(f"select count(*) from '{src}'").fetchall()
     (rejected,) = broken.query(
         "select count(*) from staging.stg_quarantine__rejected_rows where source_table = 'orders'"

@@ -12,7 +12,7 @@
     timestamp_column='occurred_at',
     accepted_values={'event_type': ['send', 'open', 'click', 'unsubscribe']},
     foreign_keys={
-        'campaign_id': ref('stg_email__campaigns'),
-        'customer_id': ref('stg_shop__customers'),
+        'campaign_id': ref('base_email__campaigns'),
+        'customer_id': ref('base_shop__customers'),
     },
 ) }}

@@ -17,5 +17,5 @@
         'action': ['granted', 'withdrawn'],
         'source': ['preference_center', 'checkout', 'cookie_banner', 'import'],
     },
-    foreign_keys={'customer_id': ref('stg_shop__customers')},
+    foreign_keys={'customer_id': ref('base_shop__customers')},
 ) }}

@@ -10,5 +10,5 @@
     required=['customer_id', 'requested_at', 'status'],
     timestamp_column='requested_at',
     accepted_values={'status': ['received', 'completed', 'rejected']},
-    foreign_keys={'customer_id': ref('stg_shop__customers')},
+    foreign_keys={'customer_id': ref('base_shop__customers')},
 ) }}

@@ -14,5 +14,5 @@
         'preferred_channel': ['email', 'sms', 'app', 'none'],
         'preferred_frequency': ['daily', 'weekly', 'monthly'],
     },
-    foreign_keys={'customer_id': ref('stg_shop__customers')},
+    foreign_keys={'customer_id': ref('base_shop__customers')},
 ) }}

@@ -11,7 +11,7 @@
     required=['order_id', 'product_id', 'quantity', 'unit_price'],
     amount_columns=['unit_price'],
     foreign_keys={
-        'order_id': ref('stg_shop__orders'),
-        'product_id': ref('stg_shop__products'),
+        'order_id': ref('base_shop__orders'),
+        'product_id': ref('base_shop__products'),
     },
 ) }}

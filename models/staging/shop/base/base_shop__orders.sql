@@ -20,5 +20,5 @@
         'channel': ['web', 'app', 'marketplace', 'store'],
         'currency': ['EUR', 'GBP', 'USD'],
     },
-    foreign_keys={'customer_id': ref('stg_shop__customers')},
+    foreign_keys={'customer_id': ref('base_shop__customers')},
 ) }}

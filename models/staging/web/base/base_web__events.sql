@@ -18,7 +18,7 @@
         'event_type': ['page_view', 'product_view', 'add_to_cart', 'checkout_start', 'purchase'],
     },
     foreign_keys={
-        'customer_id': ref('stg_shop__customers'),
-        'product_id': ref('stg_shop__products'),
+        'customer_id': ref('base_shop__customers'),
+        'product_id': ref('base_shop__products'),
     },
 ) }}
