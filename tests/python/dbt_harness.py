@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,3 +107,23 @@ def generate(out: Path, *, customers: int, days: int, seed: int, faults: float =
         ]
     )  # fmt: skip
     assert code == 0, f"generate_data exited {code}"
+
+
+def copy_project(dst: Path) -> Path:
+    """A copy of the dbt project (no venv, git, data or dbt output) for fixture models."""
+    shutil.copytree(
+        PROJECT_DIR,
+        dst,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
+        ),
+    )
+    return dst
+
+
+def link_raw(src: Path, dst: Path) -> Path:
+    """A raw folder whose files link to src's: tests replace single files in it."""
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).symlink_to(f)
+    return dst

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import shutil
 from datetime import date, timedelta
 
 import duckdb
 import pytest
-from common import PROJECT_DIR, compact_database
-from dbt_harness import AS_OF, TEST_KEY, DbtProject
+from common import compact_database
+from dbt_harness import AS_OF, TEST_KEY, DbtProject, copy_project, link_raw
 
 CONSENT_MODELS = [
     "--select",
@@ -27,13 +26,6 @@ def _key(customer_id: int) -> str:
     return hmac.new(
         TEST_KEY.encode(), f"customer:{customer_id}".encode(), hashlib.sha256
     ).hexdigest()
-
-
-def _own_raw_copy(src, dst):
-    dst.mkdir()
-    for f in src.iterdir():
-        (dst / f.name).symlink_to(f)
-    return dst
 
 
 def _append_raw(project: DbtProject, table: str, rows_sql: str) -> None:
@@ -61,7 +53,7 @@ def _consented(project: DbtProject, purpose: str) -> set[str]:
 
 @pytest.fixture
 def scenario(tmp_path, faulty_raw) -> DbtProject:
-    return DbtProject(tmp_path, _own_raw_copy(faulty_raw, tmp_path / "raw"))
+    return DbtProject(tmp_path, link_raw(faulty_raw, tmp_path / "raw"))
 
 
 def test_withdrawal_removes_the_subject_on_the_next_run_and_regrant_brings_them_back(scenario):
@@ -216,14 +208,7 @@ def test_a_shifted_as_of_expires_old_rows_everywhere_past_staging(scenario):
 
 
 def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_path, faulty_raw):
-    project_copy = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project_copy,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
-        ),
-    )
+    project_copy = copy_project(tmp_path / "project")
     consent_dir = project_copy / "models" / "consent"
     sql = (consent_dir / "int_preferences_consented.sql").read_text()
     # The same model with the consent join and the retention filter removed.

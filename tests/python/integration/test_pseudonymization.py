@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pytest
 from common import PROJECT_DIR
-from dbt_harness import TEST_KEY, DbtProject
+from dbt_harness import TEST_KEY, DbtProject, copy_project
 from privacy_checks import (
     direct_identifier_source_columns,
     files_containing,
@@ -153,14 +153,7 @@ def test_key_rotation_stops_until_a_full_refresh_then_changes_every_pseudonym(fr
 def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, faulty_raw):
     """A model past staging that selects email (its contract switched off, as a
     careless edit would) fails the build, and the leaky table is not kept."""
-    project_copy = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project_copy,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
-        ),
-    )
+    project_copy = copy_project(tmp_path / "project")
     (project_copy / "models" / "pseudonymized" / "int_leaky_fixture.sql").write_text(
         "{{ config(contract={'enforced': false}) }}\n"
         "select customer_id, email from {{ ref('stg_shop__customers') }}\n"
@@ -182,14 +175,7 @@ def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, 
 
 def test_identifier_guard_rejects_a_documented_direct_identifier(tmp_path, faulty_raw):
     """Documenting a leak does not make it pass: direct_identifier is refused."""
-    project_copy = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_DIR,
-        project_copy,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
-        ),
-    )
+    project_copy = copy_project(tmp_path / "project")
     fixture_dir = project_copy / "models" / "pseudonymized"
     (fixture_dir / "int_leaky_fixture.sql").write_text(
         "select email from {{ ref('stg_shop__customers') }}\n"

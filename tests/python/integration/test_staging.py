@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import DbtProject
+from dbt_harness import DbtProject, link_raw
 
 VALIDATING_MODEL = {
     "customers": "base_shop__customers",
@@ -85,16 +84,9 @@ def test_the_gender_note_and_card_fields_never_reach_the_warehouse(built):
 # --- bad raw input: each case runs dbt once and fails in the raw data check ---
 
 
-def _copy_raw(src: Path, dst: Path) -> Path:
-    dst.mkdir()
-    for f in src.iterdir():
-        (dst / f.name).symlink_to(f)
-    return dst
-
-
 @pytest.fixture
 def broken(tmp_path, faulty_raw) -> DbtProject:
-    return DbtProject(tmp_path, _copy_raw(faulty_raw, tmp_path / "raw"))
+    return DbtProject(tmp_path, link_raw(faulty_raw, tmp_path / "raw"))
 
 
 def _replace_orders(project: DbtProject, sql: str) -> None:

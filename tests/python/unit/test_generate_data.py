@@ -17,6 +17,8 @@ from types import ModuleType
 
 import duckdb
 import pytest
+import yaml
+from common import RAW_TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "generate_data.py"
@@ -24,67 +26,18 @@ AREAS_CSV = ROOT / "seeds" / "reference" / "postcode_areas.csv"
 END_DATE = "2026-06-30"
 SMALL = {"customers": 300, "days": 60}
 
-COLUMNS: dict[str, list[str]] = {
-    "customers": [
-        "customer_id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "birth_date",
-        "street_address",
-        "postcode",
-        "city",
-        "country",
-        "signup_at",
-        "gender",
-        "crm_note",
-    ],
-    "products": ["product_id", "product_name", "category", "subcategory", "list_price"],
-    "orders": [
-        "order_id",
-        "customer_id",
-        "ordered_at",
-        "status",
-        "channel",
-        "currency",
-        "total_amount",
-        "shipping_postcode",
-        "payment_card_last4",
-    ],
-    "order_items": ["order_item_id", "order_id", "product_id", "quantity", "unit_price"],
-    "web_events": [
-        "event_id",
-        "customer_id",
-        "session_id",
-        "event_type",
-        "page_category",
-        "product_id",
-        "occurred_at",
-        "ip_address",
-        "user_agent",
-        "referrer",
-    ],
-    "campaigns": ["campaign_id", "campaign_name", "channel", "objective", "launched_at"],
-    "email_events": ["email_event_id", "campaign_id", "customer_id", "event_type", "occurred_at"],
-    "consent_events": [
-        "consent_event_id",
-        "customer_id",
-        "purpose",
-        "action",
-        "source",
-        "policy_version",
-        "recorded_at",
-    ],
-    "preferences": [
-        "customer_id",
-        "stated_interests",
-        "preferred_channel",
-        "preferred_frequency",
-        "updated_at",
-    ],
-    "erasure_requests": ["request_id", "customer_id", "requested_at", "status"],
-}
+
+def _source_columns() -> dict[str, list[str]]:
+    """The raw contract as the dbt sources declare it: the generator must match it."""
+    columns: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                columns[table["name"]] = [column["name"] for column in table["columns"]]
+    return {table: columns[table] for table in RAW_TABLES}
+
+
+COLUMNS: dict[str, list[str]] = _source_columns()
 TIMESTAMP_COLUMN = {
     "customers": "signup_at",
     "orders": "ordered_at",
