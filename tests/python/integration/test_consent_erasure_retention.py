@@ -113,6 +113,23 @@ def test_grant_under_an_outdated_policy_needs_reconsent_and_region_defaults_appl
     assert outdated, "the demo data has v1 personalization grants in force"
     assert not {k for (k,) in outdated} & _consented(scenario, "personalization")
 
+    # A withdrawal with no grant before it (a first-time refusal) is simply "withdrawn".
+    never_granted = scenario.query(
+        "select state.state_reason, state.is_granted, count(*) "
+        "from consent.int_consent_state as state "
+        "where not exists (select 1 from consent.int_consent_intervals as intervals "
+        "    where intervals.customer_key = state.customer_key "
+        "    and intervals.consent_purpose = state.consent_purpose "
+        "    and intervals.consent_action = 'granted') "
+        "and exists (select 1 from consent.int_consent_intervals as intervals "
+        "    where intervals.customer_key = state.customer_key "
+        "    and intervals.consent_purpose = state.consent_purpose) "
+        "group by all"
+    )
+    assert never_granted and all(
+        reason == "withdrawn" and not granted for reason, granted, _ in never_granted
+    )
+
     # Remove every decision of both subjects: only defaults remain.
     target = scenario.raw_dir / "consent_events.parquet"
     original = target.resolve()
