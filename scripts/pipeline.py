@@ -90,6 +90,16 @@ def print_summary(settings: Settings) -> None:
             "select source_table, reject_reason, rejected_row_count "
             "from staging.stg_quarantine__summary order by 1, 2"
         ).fetchall()
+        in_scope = con.sql(
+            "select consent_purpose, count(*) from consent.int_consented_subjects "
+            "group by 1 order by 1"
+        ).fetchall()
+        (customers,) = con.sql(
+            "select count(*) from pseudonymized.int_customers_pseudonymized"
+        ).fetchall()[0]
+        erasures, overdue = con.sql(
+            "select count(*), count(*) filter (where is_overdue) from consent.int_erasure_log"
+        ).fetchall()[0]
     print(f"warehouse:  {settings.warehouse_path}")
     print(f"raw data:   {settings.raw_data_dir}")
     print("dbt output: target/ (run_results.json, manifest.json), logs/dbt.log")
@@ -97,6 +107,12 @@ def print_summary(settings: Settings) -> None:
     print(f"quarantine: {total} rejected raw rows (staging.stg_quarantine__rejected_rows)")
     for table, reason, count in rows:
         print(f"  {table:<18} {reason:<22} {count:>8}")
+    print(
+        f"consent:    subjects in scope of {customers} customers (consent.int_consented_subjects)"
+    )
+    for purpose, count in in_scope:
+        print(f"  {purpose:<18} {count:>8}")
+    print(f"erasure:    {erasures} requests fulfilled, {overdue} after their deadline")
 
 
 def main(argv: list[str] | None = None) -> int:
