@@ -2,7 +2,7 @@
 
     python scripts/pipeline.py run        # generate (if needed) + build
     python scripts/pipeline.py generate   # demo data into RAW_DATA_DIR if missing
-    python scripts/pipeline.py build      # dbt build (seeds, models, tests)
+    python scripts/pipeline.py build      # dbt build (seeds, models, tests), then compaction
 
 Exit codes: 0 success, 1 the build or its tests failed, 2 usage or configuration.
 """
