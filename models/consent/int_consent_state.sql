@@ -16,16 +16,18 @@ customers as (
     from {{ ref('int_customers_pseudonymized') }}
 ),
 
-consent_intervals as (
+decisions_in_force as (
     select
         customer_key,
         consent_purpose,
         consent_action,
         policy_version,
         valid_from,
-        valid_to,
         is_valid_grant
     from {{ ref('int_consent_intervals') }}
+    where
+        valid_from < {{ as_of_date() }} + interval 1 day
+        and (valid_to is null or valid_to >= {{ as_of_date() }} + interval 1 day)
 ),
 
 consent_purposes as (
@@ -41,20 +43,6 @@ consent_region_defaults as (
         consent_purpose,
         default_state
     from {{ ref('consent_region_defaults') }}
-),
-
-decisions_in_force as (
-    select
-        customer_key,
-        consent_purpose,
-        consent_action,
-        policy_version,
-        valid_from,
-        is_valid_grant
-    from consent_intervals
-    where
-        valid_from < {{ as_of_date() }} + interval 1 day
-        and (valid_to is null or valid_to >= {{ as_of_date() }} + interval 1 day)
 ),
 
 customers_by_purpose as (

@@ -1,4 +1,8 @@
-{#- The line item id is not kept: nothing downstream needs a per-line key. #}
+{#-
+    The line item id is not kept: nothing downstream needs a per-line key.
+    A line is kept while its order is: the join to int_orders_pseudonymized
+    applies the orders' retention (and erasure) without re-reading staging.
+#}
 with
 
 order_items as (
@@ -11,19 +15,17 @@ order_items as (
     from {{ ref('stg_shop__order_items') }}
 ),
 
-{#- a line is as old as its order #}
-orders_in_retention as (
-    select order_id
-    from {{ ref('stg_shop__orders') }}
-    where ordered_at >= {{ retention_start('orders') }}
-),
-
 products as (
     select
         product_id,
         category,
         subcategory
     from {{ ref('stg_shop__products') }}
+),
+
+orders as (
+    select order_key
+    from {{ ref('int_orders_pseudonymized') }}
 ),
 
 order_keys as (
@@ -44,8 +46,8 @@ final as (
         on order_items.order_id = order_keys.order_id
     inner join products
         on order_items.product_id = products.product_id
-    inner join orders_in_retention
-        on order_items.order_id = orders_in_retention.order_id
+    inner join orders
+        on order_keys.order_key = orders.order_key
 )
 
 select * from final

@@ -109,16 +109,26 @@ def generate(out: Path, *, customers: int, days: int, seed: int, faults: float =
     assert code == 0, f"generate_data exited {code}"
 
 
-def copy_project(dst: Path) -> Path:
-    """A copy of the dbt project (no venv, git, data or dbt output) for fixture models."""
+def project_with_fixtures(
+    tmp_path: Path, raw_dir: Path, files: dict[str, str]
+) -> tuple[DbtProject, Path]:
+    """A copy of the project plus fixture files (paths relative to it), and a
+    DbtProject that builds it into its own warehouse: for showing a guard fail."""
+    project_copy = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR,
-        dst,
+        project_copy,
         ignore=shutil.ignore_patterns(
             ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
         ),
     )
-    return dst
+    for relative, text in files.items():
+        target = project_copy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    project = DbtProject(tmp_path / "run", raw_dir)
+    project.root.mkdir()
+    return project, project_copy
 
 
 def link_raw(src: Path, dst: Path) -> Path:

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from common import compact_database
-from dbt_harness import AS_OF, TEST_KEY, DbtProject, copy_project, link_raw
+from common import PROJECT_DIR, compact_database
+from dbt_harness import AS_OF, TEST_KEY, DbtProject, link_raw, project_with_fixtures
 
 CONSENT_MODELS = [
     "--select",
@@ -225,32 +225,34 @@ def test_a_shifted_as_of_expires_old_rows_everywhere_past_staging(scenario):
 
 
 def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_path, faulty_raw):
-    project_copy = copy_project(tmp_path / "project")
-    consent_dir = project_copy / "models" / "consent"
-    sql = (consent_dir / "int_preferences_consented.sql").read_text()
+    consented_model = "models/consent/int_preferences_consented.sql"
     # The same model with the consent join and the retention filter removed.
+    sql = (PROJECT_DIR / consented_model).read_text()
     sql = sql.replace(
         "    inner join consented_subjects\n"
         "        on preferences_keyed.customer_key = consented_subjects.customer_key\n",
         "",
     ).replace("    where updated_at >= {{ retention_start('preferences') }}\n", "")
-    (consent_dir / "int_preferences_consented.sql").write_text(sql)
-    # A behavioural mart that forgot to say which consent it needs.
-    mart_dir = project_copy / "models" / "marts" / "behavior"
-    mart_dir.mkdir(parents=True)
-    (mart_dir / "fct_unconsented_fixture.sql").write_text(
-        "select customer_key from {{ ref('int_customers_pseudonymized') }}\n"
+    project, project_copy = project_with_fixtures(
+        tmp_path,
+        faulty_raw,
+        {
+            consented_model: sql,
+            # A behavioural mart that forgot to say which consent it needs.
+            "models/marts/behavior/fct_unconsented_fixture.sql": (
+                "select customer_key from {{ ref('int_customers_pseudonymized') }}\n"
+            ),
+            "models/marts/behavior/_fixture.yml": (
+                "version: 2\nmodels:\n  - name: fct_unconsented_fixture\n"
+                "    description: fixture\n"
+                "    columns:\n      - name: customer_key\n        data_type: varchar\n"
+                "        description: fixture\n        config:\n          meta:\n"
+                "            privacy:\n              classification: pseudonym\n"
+                "              data_category: user.unique_id.pseudonymous\n"
+                "              justification: fixture\n"
+            ),
+        },
     )
-    (mart_dir / "_fixture.yml").write_text(
-        "version: 2\nmodels:\n  - name: fct_unconsented_fixture\n    description: fixture\n"
-        "    columns:\n      - name: customer_key\n        data_type: varchar\n"
-        "        description: fixture\n        config:\n          meta:\n            privacy:\n"
-        "              classification: pseudonym\n"
-        "              data_category: user.unique_id.pseudonymous\n"
-        "              justification: fixture\n"
-    )
-    project = DbtProject(tmp_path / "run", faulty_raw)
-    project.root.mkdir()
     result = project.dbt(
         "build",
         "--select",

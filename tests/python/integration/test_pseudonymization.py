@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pytest
 from common import PROJECT_DIR
-from dbt_harness import TEST_KEY, DbtProject, copy_project
+from dbt_harness import TEST_KEY, DbtProject, project_with_fixtures
 from privacy_checks import (
     direct_identifier_source_columns,
     files_containing,
@@ -153,13 +153,16 @@ def test_key_rotation_stops_until_a_full_refresh_then_changes_every_pseudonym(fr
 def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, faulty_raw):
     """A model past staging that selects email (its contract switched off, as a
     careless edit would) fails the build, and the leaky table is not kept."""
-    project_copy = copy_project(tmp_path / "project")
-    (project_copy / "models" / "pseudonymized" / "int_leaky_fixture.sql").write_text(
-        "{{ config(contract={'enforced': false}) }}\n"
-        "select customer_id, email from {{ ref('stg_shop__customers') }}\n"
+    project, project_copy = project_with_fixtures(
+        tmp_path,
+        faulty_raw,
+        {
+            "models/pseudonymized/int_leaky_fixture.sql": (
+                "{{ config(contract={'enforced': false}) }}\n"
+                "select customer_id, email from {{ ref('stg_shop__customers') }}\n"
+            )
+        },
     )
-    project = DbtProject(tmp_path / "run", faulty_raw)
-    project.root.mkdir()
     result = project.dbt("run", "--select", "+int_leaky_fixture", project_dir=project_copy)
     assert not result.success
     assert "Privacy check failed for" in result.output
@@ -175,20 +178,23 @@ def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, 
 
 def test_identifier_guard_rejects_a_documented_direct_identifier(tmp_path, faulty_raw):
     """Documenting a leak does not make it pass: direct_identifier is refused."""
-    project_copy = copy_project(tmp_path / "project")
-    fixture_dir = project_copy / "models" / "pseudonymized"
-    (fixture_dir / "int_leaky_fixture.sql").write_text(
-        "select email from {{ ref('stg_shop__customers') }}\n"
+    project, project_copy = project_with_fixtures(
+        tmp_path,
+        faulty_raw,
+        {
+            "models/pseudonymized/int_leaky_fixture.sql": (
+                "select email from {{ ref('stg_shop__customers') }}\n"
+            ),
+            "models/pseudonymized/_leaky_fixture.yml": (
+                "version: 2\nmodels:\n  - name: int_leaky_fixture\n    description: leak\n"
+                "    columns:\n      - name: email\n        data_type: varchar\n"
+                "        description: leak\n        config:\n          meta:\n"
+                "            privacy:\n              classification: direct_identifier\n"
+                "              data_category: user.contact.email\n"
+                "              justification: none\n"
+            ),
+        },
     )
-    (fixture_dir / "_leaky_fixture.yml").write_text(
-        "version: 2\nmodels:\n  - name: int_leaky_fixture\n    description: leak\n"
-        "    columns:\n      - name: email\n        data_type: varchar\n"
-        "        description: leak\n        config:\n          meta:\n            privacy:\n"
-        "              classification: direct_identifier\n"
-        "              data_category: user.contact.email\n              justification: none\n"
-    )
-    project = DbtProject(tmp_path / "run", faulty_raw)
-    project.root.mkdir()
     result = project.dbt("run", "--select", "+int_leaky_fixture", project_dir=project_copy)
     assert not result.success
     assert "email: direct identifier past staging" in result.output
