@@ -10,7 +10,10 @@
       it was coarsened.
     It also fails a model of a consent-filtered layer (behavior, segments,
     measurement) that does not declare meta.privacy.consent_purpose, or
-    that declares one without a consent_respected test for it.
+    that declares one without a consent_respected test for it. An
+    aggregated model (meta.privacy.subject_count_column) has no subject
+    column to test; it must instead read only models in scope of the same
+    purpose.
     Folder config, not a test each model must remember to declare: a new
     model past staging is checked whether its author thought of it or not.
     The message names models and columns, never values.
@@ -41,7 +44,20 @@
     {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
         {%- do problems.append('model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}
-    {%- if purpose -%}
+    {%- set aggregated = model.config.meta.get('privacy', {}).get('subject_count_column') -%}
+    {%- if purpose and aggregated -%}
+        {#- An aggregate has no subject column to test: it is in scope when
+            every model it reads is in scope of the same purpose. -#}
+        {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
+            {%- set parent = graph.nodes[parent_id] -%}
+            {%- set parent_purpose = parent.config.meta.get('privacy', {}).get('consent_purpose') -%}
+            {%- if parent_purpose != purpose -%}
+                {%- do problems.append("model: aggregates over " ~ parent.name
+                    ~ ", which is not in scope of '" ~ purpose ~ "' (its consent_purpose: "
+                    ~ (parent_purpose or 'none') ~ ")") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- elif purpose -%}
         {%- set checked = [] -%}
         {%- for node in graph.nodes.values()
             if node.resource_type == 'test' and model.unique_id in node.depends_on.nodes

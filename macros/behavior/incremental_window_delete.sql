@@ -1,0 +1,25 @@
+{#
+    pre-hook of an incremental behavioural fact: on an incremental run,
+    delete the late-arriving-data window (rows dated on or after the
+    newest date in the table minus var behavior_lookback_days) and any
+    row dated after the run's as_of. The model then re-inserts every row
+    newer than what remains (incremental_window_filter), so a corrected or
+    late row inside the window replaces the old one. Runs in the model's
+    transaction: a failed run leaves the table as it was.
+#}
+{% macro incremental_window_delete(date_column) -%}
+    {%- if is_incremental() -%}
+        {%- set lookback = var('behavior_lookback_days') -%}
+        {%- if lookback is not number or lookback < 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
+                ~ lookback ~ "'") }}
+        {%- endif -%}
+        delete from {{ this }}
+        where
+            {{ date_column }} >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
+            or {{ date_column }} > {{ as_of_date() }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,55 @@
+{#
+    Incremental: see the behavioural layer docs (behavior_layer) for the
+    window, backfill and purge rules shared by every event fact.
+    Anonymous traffic (no customer) is not kept: there is no subject whose
+    consent could cover it.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete('occurred_date') }}",
+    post_hook="{{ purge_out_of_scope('analytics', 'occurred_date', 'web_events') }}",
+) }}
+
+with
+
+web_events as (
+    select
+        customer_key,
+        session_key,
+        event_type,
+        page_category,
+        product_id,
+        occurred_date,
+        occurred_daypart,
+        occurred_day_of_week,
+        device_class
+    from {{ ref('int_web_events_pseudonymized') }}
+    where customer_key is not null
+),
+
+subjects_in_scope as (
+    select customer_key
+    from {{ ref('int_consented_subjects') }}
+    where consent_purpose = 'analytics'
+),
+
+final as (
+    select
+        web_events.customer_key,
+        web_events.session_key,
+        web_events.event_type,
+        web_events.page_category,
+        web_events.product_id,
+        web_events.occurred_date,
+        web_events.occurred_daypart,
+        web_events.occurred_day_of_week,
+        web_events.device_class
+    from web_events
+    inner join subjects_in_scope
+        on web_events.customer_key = subjects_in_scope.customer_key
+    where {{ incremental_window_filter('web_events', 'occurred_date') }}
+)
+
+select * from final
