@@ -69,7 +69,7 @@ typed as (
         {%- for column, data_type in columns.items() %}
         {%- if column in typed_columns %}
         nullif(trim(source_rows.{{ column }}), '') as {{ column }}__raw,
-        {{ safe_cast('source_rows.' ~ column, data_type) }} as {{ column }}{{ ',' if not loop.last }}
+        {{ parse_text('source_rows.' ~ column, data_type) }} as {{ column }}{{ ',' if not loop.last }}
         {%- else %}
         nullif(trim(source_rows.{{ column }}), '') as {{ column }}{{ ',' if not loop.last }}
         {%- endif %}

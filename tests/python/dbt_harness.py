@@ -7,6 +7,8 @@ or the repo's target/.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import shutil
@@ -88,9 +90,9 @@ class DbtProject:
         self.outputs.append(done.stdout + done.stderr)
         return DbtResult(done.returncode == 0, done.stdout + done.stderr)
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.sql(sql).fetchall()
+            return con.execute(sql, parameters or []).fetchall()
 
 
 def generate(out: Path, *, customers: int, days: int, seed: int, faults: float = 0.0) -> None:
@@ -137,3 +139,22 @@ def link_raw(src: Path, dst: Path) -> Path:
     for f in src.iterdir():
         (dst / f.name).symlink_to(f)
     return dst
+
+
+def customer_key(customer_id: int | str, key: str = TEST_KEY) -> str:
+    """The pseudonym the project gives a customer id (DESIGN.md format)."""
+    return hmac.new(key.encode(), f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def append_raw(project: DbtProject, table: str, rows_sql: str) -> None:
+    """Add rows (a SELECT of text columns in the raw order) to a raw table of
+    the project's raw folder (a linked copy: the shared files stay intact)."""
+    target = project.raw_dir / f"{table}.parquet"
+    original = target.resolve()
+    staged = project.root / f"{table}.next.parquet"
+    duckdb.sql(
+        f"copy (select * from read_parquet('{original}') union all {rows_sql}) "
+        f"to '{staged}' (format parquet)"
+    )
+    target.unlink()
+    staged.rename(target)

@@ -4,14 +4,19 @@ dbt several times on their own copy of the raw data."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date, timedelta
 
 import duckdb
 import pytest
 from common import PROJECT_DIR, compact_database
-from dbt_harness import AS_OF, TEST_KEY, DbtProject, link_raw, project_with_fixtures
+from dbt_harness import (
+    AS_OF,
+    DbtProject,
+    append_raw,
+    customer_key,
+    link_raw,
+    project_with_fixtures,
+)
 
 CONSENT_MODELS = [
     "--select",
@@ -20,25 +25,6 @@ CONSENT_MODELS = [
     "--indirect-selection",
     "cautious",
 ]
-
-
-def _key(customer_id: int) -> str:
-    return hmac.new(
-        TEST_KEY.encode(), f"customer:{customer_id}".encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def _append_raw(project: DbtProject, table: str, rows_sql: str) -> None:
-    """Add rows (a SELECT of text columns in the raw order) to a raw table."""
-    target = project.raw_dir / f"{table}.parquet"
-    original = target.resolve()
-    staged = project.root / f"{table}.next.parquet"
-    duckdb.sql(
-        f"copy (select * from read_parquet('{original}') union all {rows_sql}) "
-        f"to '{staged}' (format parquet)"
-    )
-    target.unlink()
-    staged.rename(target)
 
 
 def _consented(project: DbtProject, purpose: str) -> set[str]:
@@ -66,11 +52,11 @@ def test_withdrawal_removes_the_subject_on_the_next_run_and_regrant_brings_them_
         "and events.policy_version = 3 order by 1"
     )
     in_scope = _consented(scenario, "personalization")
-    subject = next(cid for (cid,) in granted if _key(cid) in in_scope)
-    key = _key(subject)
+    subject = next(cid for (cid,) in granted if customer_key(cid) in in_scope)
+    key = customer_key(subject)
 
     def decide(action: str, event_id: int, at: str) -> None:
-        _append_raw(
+        append_raw(
             scenario,
             "consent_events",
             f"select '{event_id}', '{subject}', 'personalization', '{action}', "
@@ -104,8 +90,8 @@ def test_grant_under_an_outdated_policy_needs_reconsent_and_region_defaults_appl
         scenario.query("select customer_key, region from pseudonymized.int_customers_pseudonymized")
     )
     ids = [r[0] for r in scenario.query("select customer_id from staging.stg_shop__customers")]
-    ca_subject = next(i for i in sorted(ids) if regions[_key(i)] == "US-CA")
-    other_subject = next(i for i in sorted(ids) if regions[_key(i)].startswith("DE-"))
+    ca_subject = next(i for i in sorted(ids) if regions[customer_key(i)] == "US-CA")
+    other_subject = next(i for i in sorted(ids) if regions[customer_key(i)].startswith("DE-"))
     outdated = scenario.query(
         "select customer_key from consent.int_consent_state "
         "where consent_purpose = 'personalization' and state_reason = 'outdated_policy'"
@@ -146,15 +132,15 @@ def test_grant_under_an_outdated_policy_needs_reconsent_and_region_defaults_appl
         scenario.query(
             "select customer_key, state_reason from consent.int_consent_state "
             "where consent_purpose = 'analytics' "
-            f"and customer_key in ('{_key(ca_subject)}', '{_key(other_subject)}')"
+            f"and customer_key in ('{customer_key(ca_subject)}', '{customer_key(other_subject)}')"
         )
     )
     assert reasons == {
-        _key(ca_subject): "region_default_granted",
-        _key(other_subject): "purpose_default_denied",
+        customer_key(ca_subject): "region_default_granted",
+        customer_key(other_subject): "purpose_default_denied",
     }
-    assert _key(ca_subject) in _consented(scenario, "analytics")
-    assert _key(other_subject) not in _consented(scenario, "analytics")
+    assert customer_key(ca_subject) in _consented(scenario, "analytics")
+    assert customer_key(other_subject) not in _consented(scenario, "analytics")
 
 
 def _text_columns(con) -> list[tuple[str, str, str]]:
@@ -177,12 +163,12 @@ def test_erasure_removes_the_subject_from_every_table_and_from_the_file(scenario
         "and customers.customer_id in (select customer_id from staging.stg_web__events) "
         "order by 1 limit 1"
     )[0]
-    key = _key(subject)
+    key = customer_key(subject)
     assert key.encode() in scenario.warehouse.read_bytes(), (
         "with compression off the subject's pseudonym is visible in the file before erasure"
     )
 
-    _append_raw(
+    append_raw(
         scenario,
         "erasure_requests",
         f"select '990000001', '{subject}', '{AS_OF} 07:00:00', 'received'",

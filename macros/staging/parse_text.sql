@@ -3,11 +3,11 @@
     does not parse. Staging uses it so that a malformed value sends its row
     to quarantine instead of failing the build.
 #}
-{% macro safe_cast(expression, data_type) -%}
-    {{ return(adapter.dispatch('safe_cast', 'privacy_segmentation')(expression, data_type)) }}
+{% macro parse_text(expression, data_type) -%}
+    {{ return(adapter.dispatch('parse_text', 'privacy_segmentation')(expression, data_type)) }}
 {%- endmacro %}
 
-{% macro default__safe_cast(expression, data_type) -%}
+{% macro default__parse_text(expression, data_type) -%}
     try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
 
@@ -16,7 +16,7 @@
     '0x1F' -> 31): an id like that is a malformed value, not a number, so
     integers must be plain decimal digits.
 #}
-{% macro duckdb__safe_cast(expression, data_type) -%}
+{% macro duckdb__parse_text(expression, data_type) -%}
     {%- if data_type | lower in ('bigint', 'integer', 'int', 'smallint', 'hugeint') -%}
         case
             when regexp_full_match(trim({{ expression }}), '-?[0-9]{1,18}')
