@@ -236,6 +236,20 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
                 "            privacy:\n              classification: pseudonym\n"
                 "              data_category: user.unique_id.pseudonymous\n"
                 "              justification: fixture\n"
+                "  - name: dim_unconsented_aggregate_fixture\n"
+                "    description: fixture\n"
+                "    config:\n      meta:\n        privacy:\n"
+                "          consent_purpose: analytics\n"
+                "          subject_count_column: customers\n"
+                "    columns:\n      - name: customers\n        data_type: bigint\n"
+                "        description: fixture\n        config:\n          meta:\n"
+                "            privacy:\n              classification: aggregate\n"
+                "              data_category: user.unique_id.pseudonymous\n"
+                "              justification: fixture\n"
+            ),
+            # An aggregate that claims a purpose but counts everyone.
+            "models/marts/behavior/dim_unconsented_aggregate_fixture.sql": (
+                "select count(*) as customers from {{ ref('int_customers_pseudonymized') }}\n"
             ),
         },
     )
@@ -244,6 +258,7 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
         "--select",
         "+int_preferences_consented",
         "+fct_unconsented_fixture",
+        "+dim_unconsented_aggregate_fixture",
         "--indirect-selection",
         "cautious",
         as_of="2027-06-30",
@@ -255,3 +270,7 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
     )
     assert "FAIL 1 within_retention_int_preferences_consented" in result.output
     assert "no meta.privacy.consent_purpose in a consent-filtered layer" in result.output
+    assert (
+        "aggregates over int_customers_pseudonymized, which is not in scope of 'analytics'"
+        in result.output
+    )

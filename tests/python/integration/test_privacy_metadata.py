@@ -88,6 +88,18 @@ def test_every_model_and_source_is_described(manifest):
     assert not undocumented
 
 
+def test_every_model_declares_the_layer_of_its_folder(manifest):
+    """A model-level meta.privacy replaces the folder's (dbt merges meta one
+    key deep), so a model that declares its purpose must restate its layer."""
+    wrong = {
+        n["name"]: n["config"]["meta"].get("privacy", {}).get("layer")
+        for n in _project_nodes(manifest, "model")
+        if n["config"]["meta"].get("privacy", {}).get("layer")
+        != (n["fqn"][2] if n["fqn"][1] == "marts" else n["fqn"][1])
+    }
+    assert not wrong
+
+
 def test_documented_columns_are_the_columns_that_exist(built, manifest):
     for node in _project_nodes(manifest, "model"):
         actual = [
