@@ -27,6 +27,10 @@ AS_OF = "2026-06-30"
 # because a key was hard-coded somewhere, and the secret scans look for it.
 TEST_KEY = "test-" + secrets.token_hex(24)
 
+# dbt unit tests do not depend on the data: the session build runs them once,
+# scenario builds skip them (about a second each, in every build).
+WITHOUT_UNIT_TESTS = ("--exclude", "test_type:unit")
+
 
 @contextmanager
 def environment(**values: str):

@@ -11,6 +11,7 @@ import pytest
 from common import PROJECT_DIR, compact_database
 from dbt_harness import (
     AS_OF,
+    WITHOUT_UNIT_TESTS,
     DbtProject,
     append_raw,
     customer_key,
@@ -155,7 +156,7 @@ def test_erasure_removes_the_subject_from_every_table_and_from_the_file(scenario
     # Uncompressed storage, so a leftover value would be visible in the bytes.
     monkeypatch.setenv("DUCKDB_FORCE_COMPRESSION", "uncompressed")
     scenario.extra_env["DUCKDB_FORCE_COMPRESSION"] = "uncompressed"
-    assert scenario.dbt("build").success
+    assert scenario.dbt("build", *WITHOUT_UNIT_TESTS).success
     (subject, email) = scenario.query(
         "select customers.customer_id, customers.email "
         "from staging.stg_shop__customers as customers "
@@ -173,7 +174,7 @@ def test_erasure_removes_the_subject_from_every_table_and_from_the_file(scenario
         "erasure_requests",
         f"select '990000001', '{subject}', '{AS_OF} 07:00:00', 'received'",
     )
-    result = scenario.dbt("build")
+    result = scenario.dbt("build", *WITHOUT_UNIT_TESTS)
     assert result.success, result.output[-3000:]
     before, after = compact_database(scenario.warehouse)
 
@@ -202,7 +203,7 @@ def test_erasure_removes_the_subject_from_every_table_and_from_the_file(scenario
 
 def test_a_shifted_as_of_expires_old_rows_everywhere_past_staging(scenario):
     later = (date.fromisoformat(AS_OF) + timedelta(days=120)).isoformat()
-    result = scenario.dbt("build", as_of=later)
+    result = scenario.dbt("build", *WITHOUT_UNIT_TESTS, as_of=later)
     assert result.success, result.output[-3000:]  # includes every within_retention test
     (oldest_web,) = scenario.query(
         "select min(occurred_date) from pseudonymized.int_web_events_pseudonymized"
