@@ -1,21 +1,31 @@
 {#
     Predicate for the rows an incremental behavioural fact inserts: on an
     incremental run, rows newer than the newest row left after
-    incremental_window_delete, plus every row of a subject in scope who has
-    no row in the table yet (a new grant, or a grant restored after a
-    withdrawal purged them): their whole retained history is backfilled,
-    so an incremental table equals a full refresh. On a full refresh, true.
+    incremental_window_delete, plus every row of a subject in scope of
+    `purpose` who has no row in the table yet (a new grant, or a grant
+    restored after a withdrawal purged them): their whole retained history
+    is backfilled, so an incremental table equals a full refresh. On a full
+    refresh, true.
+    The subjects without rows are found among the subjects in scope (about
+    one per customer), not among the upstream rows: an anti-join per event
+    row costs twice as much at 1M customers.
     `relation_alias` is the alias of the upstream relation in the model's
     final select; both columns have the same name in the model.
 #}
-{% macro incremental_window_filter(relation_alias, date_column, subject_column='customer_key') -%}
+{% macro incremental_window_filter(relation_alias, date_column, purpose, subject_column='customer_key') -%}
     {%- if is_incremental() -%}
     (
         {{ relation_alias }}.{{ date_column }} > (
             select coalesce(max(loaded.{{ date_column }}), date '0001-01-01') from {{ this }} as loaded
         )
-        or {{ relation_alias }}.{{ subject_column }} not in (
-            select loaded.{{ subject_column }} from {{ this }} as loaded
+        or {{ relation_alias }}.{{ subject_column }} in (
+            select in_scope.customer_key
+            from {{ ref('int_consented_subjects') }} as in_scope
+            where
+                in_scope.consent_purpose = '{{ purpose }}'
+                and in_scope.customer_key not in (
+                    select loaded.{{ subject_column }} from {{ this }} as loaded
+                )
         )
     )
     {%- else -%}

@@ -40,7 +40,7 @@ final as (
     from email_events
     inner join subjects_in_scope
         on email_events.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('email_events', 'occurred_date') }}
+    where {{ incremental_window_filter('email_events', 'occurred_date', 'analytics') }}
 )
 
 select * from final

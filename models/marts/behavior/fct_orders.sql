@@ -56,7 +56,7 @@ final as (
         on orders.currency_code = currency_rates.currency_code
     inner join subjects_in_scope
         on orders.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('orders', 'ordered_date') }}
+    where {{ incremental_window_filter('orders', 'ordered_date', 'analytics') }}
 )
 
 select * from final

@@ -49,7 +49,7 @@ final as (
     from web_events
     inner join subjects_in_scope
         on web_events.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('web_events', 'occurred_date') }}
+    where {{ incremental_window_filter('web_events', 'occurred_date', 'analytics') }}
 )
 
 select * from final
