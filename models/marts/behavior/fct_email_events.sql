@@ -20,7 +20,8 @@ email_events as (
         occurred_date,
         occurred_daypart,
         occurred_day_of_week
-    from {{ ref('int_email_events_pseudonymized') }}
+    from {{ ref('int_email_events_pseudonymized') }} as upstream
+    where {{ incremental_window_filter('upstream', 'occurred_date', 'analytics') }}
 ),
 
 subjects_in_scope as (
@@ -40,7 +41,6 @@ final as (
     from email_events
     inner join subjects_in_scope
         on email_events.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('email_events', 'occurred_date', 'analytics') }}
 )
 
 select * from final

@@ -23,7 +23,8 @@ orders as (
         order_channel,
         currency_code,
         total_amount
-    from {{ ref('int_orders_pseudonymized') }}
+    from {{ ref('int_orders_pseudonymized') }} as upstream
+    where {{ incremental_window_filter('upstream', 'ordered_date', 'analytics') }}
 ),
 
 currency_rates as (
@@ -56,7 +57,6 @@ final as (
         on orders.currency_code = currency_rates.currency_code
     inner join subjects_in_scope
         on orders.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('orders', 'ordered_date', 'analytics') }}
 )
 
 select * from final

@@ -25,8 +25,10 @@ web_events as (
         occurred_daypart,
         occurred_day_of_week,
         device_class
-    from {{ ref('int_web_events_pseudonymized') }}
-    where customer_key is not null
+    from {{ ref('int_web_events_pseudonymized') }} as upstream
+    where
+        customer_key is not null
+        and {{ incremental_window_filter('upstream', 'occurred_date', 'analytics') }}
 ),
 
 subjects_in_scope as (
@@ -49,7 +51,6 @@ final as (
     from web_events
     inner join subjects_in_scope
         on web_events.customer_key = subjects_in_scope.customer_key
-    where {{ incremental_window_filter('web_events', 'occurred_date', 'analytics') }}
 )
 
 select * from final
