@@ -1,8 +1,10 @@
 {#
     Lloyd's k-means in SQL, unrolled with Jinja: emits CTEs (to place in a
     model's `with` list, followed by a comma) ending in
-      kmeans_assignments (point_id, cluster_id, distance) and
-      kmeans_centroids   (cluster_id, <features>).
+      kmeans_assignments (point_id, cluster_id, distance):
+    each point's cluster after the last assignment step. A cluster's
+    centroid is then the weighted mean of its points (what the caller
+    computes from the assignments, e.g. dim_affinity_clusters).
     Input CTEs: `points` (point_id, weight, one column per feature) and
     `initial_centroids` (cluster_id, one column per feature); the caller
     chooses a deterministic initialisation.
@@ -60,6 +62,8 @@ kmeans_assignments_{{ step }} as materialized (
     qualify row_number() over (partition by point_id order by distance, cluster_id) = 1
 ),
 
+{%- if step < iterations %}
+
 kmeans_centroids_{{ step }} as materialized (
     select
         previous.cluster_id,
@@ -81,6 +85,7 @@ kmeans_centroids_{{ step }} as materialized (
     ) as moved
         on previous.cluster_id = moved.cluster_id
 ),
+{%- endif %}
 {% endfor %}
 kmeans_assignments as (
     select
@@ -88,9 +93,5 @@ kmeans_assignments as (
         cluster_id,
         distance
     from kmeans_assignments_{{ iterations }}
-),
-
-kmeans_centroids as (
-    select * from kmeans_centroids_{{ iterations }}
 )
 {%- endmacro %}

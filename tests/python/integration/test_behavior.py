@@ -29,12 +29,6 @@ BEHAVIOR_MODELS = [
     "fct_customer_behavior",
     "fct_customer_interests",
 ]
-EVENT_FACTS = {
-    "fct_orders": "ordered_date",
-    "fct_order_items": "ordered_date",
-    "fct_web_events": "occurred_date",
-    "fct_email_events": "occurred_date",
-}
 # The earlier as-of of the incremental scenario: far enough back that consent
 # changes, new subjects and late windows all happen between the two runs.
 EARLIER = (date.fromisoformat(AS_OF) - timedelta(days=21)).isoformat()
