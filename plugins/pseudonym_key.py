@@ -18,6 +18,10 @@ The macros in macros/privacy/ read them with getvariable():
 
 The fingerprint identifies a key (to check that two databases or runs used the same one, or
 that a rotation happened) without revealing it.
+
+Its one other duty, because dbt-duckdb loads plugins only from profiles.yml and one plugin keeps
+that file simple: it registers the segment rule validator (segment_rules.py, no key involved) as
+DuckDB functions on the connection, which the macro segment_rules() calls.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
+from segment_rules import register_functions
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
@@ -118,6 +123,7 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: Any) -> None:
         self._set_variables(conn)
+        register_functions(conn)  # cursors see functions registered on their connection
 
     def configure_cursor(self, cursor: Any) -> None:
         # dbt-duckdb (1.11) ignores the return value and keeps using the cursor it passed in.

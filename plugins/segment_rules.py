@@ -26,9 +26,15 @@ Public API (only `normalized_sql` raises, and only ValueError; the rest never ra
     rule_problems(rule, columns)      problems with one rule ([] = valid)
     validate_rules(defs, columns)     "segment '<name>': <problem>" for each (name, rule) pair
     normalized_sql(rule[, columns])   the regenerated SQL of a valid rule, or ValueError
+    register_functions(connection)    make both available to SQL as DuckDB functions (below)
 
-Standard library + sqlglot only: the dbt-duckdb plugin imports it and a DuckDB Python UDF calls
-it at compile time.
+Standard library + sqlglot only. The dbt-duckdb plugin (pseudonym_key.py) calls
+`register_functions` on its connection, so that the macro `segment_rules()` can validate the
+seed `segment_definitions` with a query while dbt runs, and fail the model naming the segment:
+
+    segment_rule_problems(rule VARCHAR, columns VARCHAR[]) -> VARCHAR   '' when valid, else the
+                                                                        problems, one per line
+    segment_rule_sql(rule VARCHAR, columns VARCHAR[])      -> VARCHAR   normalized_sql, or NULL
 """
 
 from __future__ import annotations
@@ -158,6 +164,33 @@ def normalized_sql(rule: str, columns: Iterable[str] | None = None) -> str:
     if recheck:  # defence in depth: the spliced text itself must pass the same checks
         raise ValueError("invalid segment rule: regenerated SQL fails: " + "; ".join(recheck))
     return sql
+
+
+PROBLEMS_FUNCTION = "segment_rule_problems"
+SQL_FUNCTION = "segment_rule_sql"
+
+
+def _problems_udf(rule: str | None, columns: list[str] | None) -> str:
+    return "\n".join(rule_problems(rule, columns or []))
+
+
+def _sql_udf(rule: str | None, columns: list[str] | None) -> str | None:
+    try:
+        return normalized_sql(rule, columns or [])
+    except ValueError:
+        return None
+
+
+def register_functions(connection) -> None:
+    """Register the validator as the DuckDB scalar functions PROBLEMS_FUNCTION and SQL_FUNCTION.
+
+    Functions registered on a connection are visible to its cursors. NULL arguments reach the
+    Python code (null_handling='special'), so a NULL rule is reported as empty, not skipped.
+    """
+    for name, function in ((PROBLEMS_FUNCTION, _problems_udf), (SQL_FUNCTION, _sql_udf)):
+        connection.create_function(
+            name, function, ["VARCHAR", "VARCHAR[]"], "VARCHAR", null_handling="special"
+        )
 
 
 # --- analysis ------------------------------------------------------------------------------

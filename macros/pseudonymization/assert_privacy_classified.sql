@@ -10,10 +10,16 @@
       it was coarsened.
     It also fails a model of a consent-filtered layer (behavior, segments,
     measurement) that does not declare meta.privacy.consent_purpose, or
-    that declares one without a consent_respected test for it. An
-    aggregated model (meta.privacy.subject_count_column) has no subject
-    column to test; it must instead read only models in scope of the same
-    purpose.
+    that declares one without a consent_respected test for it. A model
+    without a pseudonym column (an aggregate, or a published pseudonym-free
+    table) has no subject column to test; it must instead read only models
+    in scope of the same purpose.
+    A published model (meta.privacy.published) must declare its
+    quasi_identifiers (columns it has), hold no pseudonym, and carry the
+    test that proves invariant 6 for them: k_anonymity over exactly those
+    columns, or, for an aggregated model, min_cell_size on its
+    subject_count_column; and l_diversity when it declares a
+    sensitive_attribute.
     Folder config, not a test each model must remember to declare: a new
     model past staging is checked whether its author thought of it or not.
     The message names models and columns, never values.
@@ -26,7 +32,10 @@
         {{ return('') }}
     {%- endif -%}
     {%- set problems = [] -%}
+    {%- set pseudonyms = [] -%}
+    {%- set built_columns = [] -%}
     {%- for column in adapter.get_columns_in_relation(this) -%}
+        {%- do built_columns.append(column.name) -%}
         {%- set documented = model.columns.get(column.name) -%}
         {%- set privacy = (documented.meta.get('privacy') if documented else none) or {} -%}
         {%- set classification = privacy.get('classification') -%}
@@ -34,6 +43,8 @@
             {%- do problems.append(column.name ~ ': undocumented column') -%}
         {%- elif not classification -%}
             {%- do problems.append(column.name ~ ': no meta.privacy.classification') -%}
+        {%- elif classification == 'pseudonym' -%}
+            {%- do pseudonyms.append(column.name) -%}
         {%- elif classification == 'direct_identifier' -%}
             {%- do problems.append(column.name ~ ': direct identifier past staging') -%}
         {%- elif classification == 'quasi_identifier' and not privacy.get('generalization') -%}
@@ -44,10 +55,52 @@
     {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
         {%- do problems.append('model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}
-    {%- set aggregated = model.config.meta.get('privacy', {}).get('subject_count_column') -%}
-    {%- if purpose and aggregated -%}
-        {#- An aggregate has no subject column to test: it is in scope when
-            every model it reads is in scope of the same purpose. -#}
+    {%- set privacy_meta = model.config.meta.get('privacy', {}) -%}
+    {%- set aggregated = privacy_meta.get('subject_count_column') -%}
+    {%- set tests_of_model = [] -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'test' and model.unique_id in node.depends_on.nodes
+        and node.test_metadata -%}
+        {%- do tests_of_model.append(node.test_metadata) -%}
+    {%- endfor -%}
+    {%- if privacy_meta.get('published') -%}
+        {%- set quasi_identifiers = privacy_meta.get('quasi_identifiers') or [] -%}
+        {%- if quasi_identifiers is string or not quasi_identifiers -%}
+            {%- do problems.append('model: published without meta.privacy.quasi_identifiers') -%}
+            {%- set quasi_identifiers = [] -%}
+        {%- endif -%}
+        {%- for name in quasi_identifiers if name not in built_columns -%}
+            {%- do problems.append("model: quasi-identifier '" ~ name ~ "' is not a column") -%}
+        {%- endfor -%}
+        {%- if pseudonyms -%}
+            {%- do problems.append('model: published with a pseudonym column (' ~ (pseudonyms | join(', '))
+                ~ '); BI tables must not link to subjects') -%}
+        {%- endif -%}
+        {%- set protected = [] -%}
+        {%- for test in tests_of_model -%}
+            {%- if aggregated and test.name == 'min_cell_size'
+                and test.kwargs.get('column_name') == aggregated -%}
+                {%- do protected.append(test.name) -%}
+            {%- elif not aggregated and test.name == 'k_anonymity'
+                and (test.kwargs.get('quasi_identifiers') or []) | sort == quasi_identifiers | sort -%}
+                {%- do protected.append(test.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not protected -%}
+            {%- do problems.append("model: published without a " ~ (
+                "min_cell_size test on " ~ aggregated if aggregated
+                else "k_anonymity test over its quasi_identifiers")) -%}
+        {%- endif -%}
+        {%- set sensitive = privacy_meta.get('sensitive_attribute') -%}
+        {%- if sensitive and not (tests_of_model | selectattr('name', 'equalto', 'l_diversity')
+            | selectattr('kwargs.column_name', 'equalto', sensitive) | list) -%}
+            {%- do problems.append("model: publishes sensitive attribute '" ~ sensitive
+                ~ "' without an l_diversity test on it") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if purpose and not pseudonyms -%}
+        {#- No subject column to test (an aggregate, a pseudonym-free table): it
+            is in scope when every model it reads is in scope of the same purpose. -#}
         {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
             {%- set parent = graph.nodes[parent_id] -%}
             {%- set parent_purpose = parent.config.meta.get('privacy', {}).get('consent_purpose') -%}
@@ -59,11 +112,9 @@
         {%- endfor -%}
     {%- elif purpose -%}
         {%- set checked = [] -%}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'test' and model.unique_id in node.depends_on.nodes
-            and node.test_metadata and node.test_metadata.name == 'consent_respected'
-            and node.test_metadata.kwargs.get('purpose') == purpose -%}
-            {%- do checked.append(node.unique_id) -%}
+        {%- for test in tests_of_model
+            if test.name == 'consent_respected' and test.kwargs.get('purpose') == purpose -%}
+            {%- do checked.append(test.name) -%}
         {%- endfor -%}
         {%- if not checked -%}
             {%- do problems.append("model: declares consent_purpose '" ~ purpose
