@@ -39,6 +39,7 @@ seed `segment_definitions` with a query while dbt runs, and fail the model namin
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -186,8 +187,12 @@ def register_functions(connection) -> None:
 
     Functions registered on a connection are visible to its cursors. NULL arguments reach the
     Python code (null_handling='special'), so a NULL rule is reported as empty, not skipped.
+    Idempotent: a connection configured twice gets the functions replaced, not an error.
     """
     for name, function in ((PROBLEMS_FUNCTION, _problems_udf), (SQL_FUNCTION, _sql_udf)):
+        # Not registered yet: DuckDB raises InvalidInputException, nothing to remove.
+        with contextlib.suppress(Exception):
+            connection.remove_function(name)
         connection.create_function(
             name, function, ["VARCHAR", "VARCHAR[]"], "VARCHAR", null_handling="special"
         )

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
-from segment_rules import ALLOWED_FUNCTIONS, normalized_sql, rule_problems, validate_rules
+from segment_rules import (
+    ALLOWED_FUNCTIONS,
+    normalized_sql,
+    register_functions,
+    rule_problems,
+    validate_rules,
+)
 
 COLUMNS = frozenset(
     {
@@ -202,3 +209,21 @@ def test_normalized_sql_checks_columns_when_given() -> None:
     assert normalized_sql("email = 'x'") == "email = 'x'"
     with pytest.raises(ValueError, match="unknown column 'email'"):
         normalized_sql("email = 'x'", COLUMNS)
+
+
+def test_registered_functions_validate_in_sql_on_the_connection_and_its_cursors():
+    con = duckdb.connect()
+    register_functions(con)
+    columns = "['recency_score', 'frequency_score']"
+    problems, sql = con.execute(
+        f"select segment_rule_problems('1=1; drop table x', {columns}), "
+        f"segment_rule_sql('recency_score >= 4 AND frequency_score in (4, 5)', {columns})"
+    ).fetchone()
+    assert problems == "only one expression allowed: found ';'"
+    assert sql == "recency_score >= 4 AND frequency_score IN (4, 5)"
+    cursor = con.cursor()  # dbt-duckdb runs models on cursors
+    rows = cursor.execute(
+        f"select segment_rule_problems(null, {columns}), "
+        f"segment_rule_sql('customer_key = 1', {columns})"
+    ).fetchall()
+    assert rows == [("rule is empty", None)]
