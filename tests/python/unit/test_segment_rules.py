@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from pathlib import Path
+
 import duckdb
+import yaml
 import pytest
 from segment_rules import (
     ALLOWED_FUNCTIONS,
@@ -227,3 +233,20 @@ def test_registered_functions_validate_in_sql_on_the_connection_and_its_cursors(
         f"segment_rule_sql('customer_key = 1', {columns})"
     ).fetchall()
     assert rows == [("rule is empty", None)]
+
+
+def test_the_readme_example_segment_is_one_valid_line_of_the_seed():
+    root = Path(__file__).resolve().parents[3]
+    readme = (root / "README.md").read_text()
+    block = re.search(r"### Add a segment.*?```csv\n(.*?)```", readme, re.S).group(1)
+    header = (root / "seeds/segments/segment_definitions.csv").read_text().splitlines()[0]
+    rows = list(csv.DictReader(io.StringIO(header + "\n" + block)))
+    assert len(rows) == 1
+    models = yaml.safe_load((root / "models/marts/behavior/_behavior__models.yml").read_text())
+    behavior = next(m for m in models["models"] if m["name"] == "fct_customer_behavior")
+    columns = [
+        c["name"]
+        for c in behavior["columns"]
+        if c["config"]["meta"]["privacy"]["classification"] != "pseudonym"
+    ]
+    assert rule_problems(rows[0]["rule"], columns) == []
