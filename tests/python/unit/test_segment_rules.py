@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import duckdb
-import yaml
 import pytest
+import yaml
 from segment_rules import (
     ALLOWED_FUNCTIONS,
     normalized_sql,
