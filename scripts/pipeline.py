@@ -100,6 +100,14 @@ def print_summary(settings: Settings) -> None:
         erasures, overdue = con.sql(
             "select count(*), count(*) filter (where is_overdue) from consent.int_erasure_log"
         ).fetchall()[0]
+        segments = con.sql(
+            "select segment_name, count(*) from segments.fct_segment_membership "
+            "group by 1 order by 1"
+        ).fetchall()
+        risks = con.sql(
+            "select table_name, records, suppressed_records, suppressed_cells, k, "
+            "max_prosecutor_risk from segments.rpt_reidentification_risk order by 1"
+        ).fetchall()
     print(f"warehouse:  {settings.warehouse_path}")
     print(f"raw data:   {settings.raw_data_dir}")
     print("dbt output: target/ (run_results.json, manifest.json), logs/dbt.log")
@@ -113,6 +121,15 @@ def print_summary(settings: Settings) -> None:
     for purpose, count in in_scope:
         print(f"  {purpose:<18} {count:>8}")
     print(f"erasure:    {erasures} requests fulfilled, {overdue} after their deadline")
+    print("segments:   members per segment (segments.fct_segment_membership)")
+    for segment, count in segments:
+        print(f"  {segment:<26} {count:>8}")
+    print("published:  k-anonymous tables (segments.rpt_reidentification_risk)")
+    for table, records, suppressed, cells, k, risk in risks:
+        print(
+            f"  {table:<22} {records:>8} records, k={k}, max risk {risk}, "
+            f"withheld {suppressed} records in {cells} cells"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
