@@ -19,7 +19,7 @@
     test that proves invariant 6 for them: k_anonymity over exactly those
     columns, or, for an aggregated model, min_cell_size on its
     subject_count_column; and l_diversity when it declares a
-    sensitive_attribute.
+    sensitive_attribute. rpt_reidentification_risk must read it.
     Folder config, not a test each model must remember to declare: a new
     model past staging is checked whether its author thought of it or not.
     The message names models and columns, never values.
@@ -90,6 +90,11 @@
             {%- do problems.append("model: published without a " ~ (
                 "min_cell_size test on " ~ aggregated if aggregated
                 else "k_anonymity test over its quasi_identifiers")) -%}
+        {%- endif -%}
+        {%- set report = graph.nodes.get('model.' ~ project_name ~ '.rpt_reidentification_risk') -%}
+        {%- if report is none or model.unique_id not in report.depends_on.nodes -%}
+            {%- do problems.append("model: published but not covered by rpt_reidentification_risk; "
+                ~ "add it to `row_level` or `aggregated` at the top of that model") -%}
         {%- endif -%}
         {%- set sensitive = privacy_meta.get('sensitive_attribute') -%}
         {%- if sensitive and not (tests_of_model | selectattr('name', 'equalto', 'l_diversity')
