@@ -6,6 +6,7 @@ the defaults in README's env var table exist in exactly one place.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -41,6 +42,8 @@ class Settings:
     warehouse_path: Path
     publish_dir: Path
     target: str
+    target_dir: Path
+    log_dir: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +57,9 @@ class Settings:
             warehouse_path=path("WAREHOUSE_PATH", "data/warehouse.duckdb"),
             publish_dir=path("PUBLISH_DIR", "data/published"),
             target=os.environ.get("DBT_TARGET") or "dev",
+            # dbt reads these two itself (and so do the audit and the publication).
+            target_dir=path("DBT_TARGET_PATH", "target"),
+            log_dir=path("DBT_LOG_PATH", "logs"),
         )
 
     def export(self) -> None:
@@ -62,6 +68,8 @@ class Settings:
         os.environ["WAREHOUSE_PATH"] = str(self.warehouse_path)
         os.environ["PUBLISH_DIR"] = str(self.publish_dir)
         os.environ["DBT_TARGET"] = self.target
+        os.environ["DBT_TARGET_PATH"] = str(self.target_dir)
+        os.environ["DBT_LOG_PATH"] = str(self.log_dir)
 
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
@@ -92,6 +100,34 @@ def ensure_pseudonym_key() -> None:
     else:
         logging.info("pseudonymization key: from %s", key_file)
     os.environ[KEY_ENV_VAR] = key_file.read_text().strip()
+
+
+def failed_nodes(run_results: dict) -> list[str]:
+    """'<unique_id> (<status>)' of every node of a dbt run that did not succeed.
+
+    Exposures are documentation: `dbt build` reports them as no-op."""
+    return sorted(
+        f"{r['unique_id']} ({r['status']})"
+        for r in run_results["results"]
+        if r["status"] not in ("success", "pass")
+        and not (r["unique_id"].startswith("exposure.") and r["status"] == "no-op")
+    )
+
+
+def write_json_atomically(path: Path, data: object) -> None:
+    """Write `data` as JSON to a temp file beside `path`, fsync it, then rename it over `path`:
+    a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(path.name + ".tmp")
+    try:
+        with staged.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -7,7 +7,7 @@
     a view would name neither.
 #}
 {% macro check_raw_sources() %}
-    {%- if not execute or flags.WHICH not in ('build', 'run', 'test') -%}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'test', 'run-operation') -%}
         {{ return('') }}
     {%- endif -%}
     {%- set problems = [] -%}

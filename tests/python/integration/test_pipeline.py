@@ -1,62 +1,317 @@
-"""`make run`'s job end to end: demo data when there is none, a build, and a
-summary that says where everything is. Bad set-ups exit 2 with a message."""
+"""`make run`'s job end to end: demo data, build, audit, publish, docs, and a
+summary that says where everything is. Publication is write-audit-publish:
+readers keep answering during a run, a failed test or audit publishes
+nothing, a SIGKILL in the build or in the publication leaves the previous
+publication complete, and the same data and key publish the same tables.
+Bad set-ups exit 2 with a message."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import textwrap
+import time
+from pathlib import Path
 
+import duckdb
+import pytest
 from common import PROJECT_DIR
+from dbt_harness import project_with_fixtures
+
+PUBLISHED_TABLES = ["fct_segment_profiles", "rpt_segment_summary"]
 
 
-def _pipeline(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def _env(root: Path) -> dict[str, str]:
+    return {
         "PATH": str(PROJECT_DIR / ".venv" / "bin") + ":/usr/bin:/bin",
-        "RAW_DATA_DIR": str(tmp_path / "raw"),
-        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
+        "RAW_DATA_DIR": str(root / "raw"),
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "PUBLISH_DIR": str(root / "published"),
         "DBT_TARGET": "ci",
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "DUCKDB_TEMP_DIR": str(tmp_path / "tmp"),
+        "DBT_TARGET_PATH": str(root / "target"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        "DUCKDB_TEMP_DIR": str(root / "tmp"),
         # No DBT_ENV_SECRET_PSEUDONYM_KEY: the pipeline must make a local key file.
-        "PSEUDONYM_KEY_FILE": str(tmp_path / "secrets" / "pseudonym.key"),
+        "PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
     }
+
+
+def _command(root: Path, *args: str, project: Path = PROJECT_DIR) -> list[str]:
+    return [sys.executable, str(project / "scripts" / "pipeline.py"), *args]
+
+
+def _pipeline(root: Path, *args: str, project: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "pipeline.py"), *args],
-        env=env,
+        _command(root, *args, project=project),
+        env=_env(root),
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def test_run_generates_demo_data_builds_and_says_where_outputs_are(tmp_path):
-    done = _pipeline(tmp_path, "run", "--demo-customers", "300")
+def _publication_fingerprint(publish_dir: Path) -> dict[str, str]:
+    """Every file of the current publication (through the stable links) -> sha256."""
+    current = (publish_dir / "current").resolve()
+    return {
+        str(path.relative_to(current)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(current.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _published_rows(publish_dir: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(publish_dir / "segments.duckdb"), read_only=True) as con:
+        return {t: con.execute(f"select * from {t}").fetchall() for t in PUBLISHED_TABLES}
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("tmp"))
+    return dst
+
+
+def _kill_when(process: subprocess.Popen, ready, timeout: float = 120) -> None:
+    """SIGKILL the process group once ready() is true (or fail after timeout)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "the run never reached the point to kill it at"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    root = tmp_path_factory.mktemp("pipeline")
+    done = _pipeline(root, "run", "--demo-customers", "300")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert (tmp_path / "raw" / "customers.parquet").exists()
-    assert (tmp_path / "warehouse.duckdb").exists()
-    assert f"warehouse:  {tmp_path / 'warehouse.duckdb'}" in done.stdout
-    assert "quarantine: 0 rejected raw rows" in done.stdout
-    assert "step build: ok" in done.stderr
+    return root, done
+
+
+def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_run):
+    root, done = first_run
+    assert (root / "raw" / "customers.parquet").exists()
+    assert f"warehouse:   {root / 'warehouse.duckdb'}" in done.stdout
+    assert "quarantine:  0 rejected raw rows" in done.stdout
+    for step in ("generate", "preflight", "build", "audit", "publish", "docs"):
+        assert f" {step}: ok in " in done.stderr, step
     assert "compacted" in done.stderr, "every build ends with a compacted warehouse file"
 
-    key_file = tmp_path / "secrets" / "pseudonym.key"
+    audit = json.loads((root / "target" / "privacy_audit.json").read_text())
+    assert audit["status"] == "pass"
+    assert {c["name"] for c in audit["checks"]} >= {
+        "build_results",
+        "published_k_anonymity",
+        "consent",
+        "raw_identifiers",
+        "secret_hygiene",
+    }
+    assert "audit:       pass" in done.stdout
+    docs = root / "target" / "static_index.html"
+    assert docs.stat().st_size > 100_000 and f"docs:        {docs}" in done.stdout
+
+    published = root / "published"
+    manifest = json.loads((published / "publication.json").read_text())
+    assert [t["model"] for t in manifest["tables"]] == PUBLISHED_TABLES
+    assert manifest["audit_status"] == "pass" and manifest["build_id"] == audit["build_id"]
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        (fingerprint,) = con.execute(
+            "select any_value(key_fingerprint) from pseudonymized.int_pseudonym_key_registry"
+        ).fetchone()
+        for table in manifest["tables"]:
+            (rows,) = con.execute(f"select count(*) from segments.{table['model']}").fetchone()
+            assert table["rows"] == rows
+    assert manifest["key_fingerprint"] == fingerprint
+    with duckdb.connect(str(published / "segments.duckdb"), read_only=True) as con:
+        assert con.execute("select release from publication_info").fetchall() == [
+            (manifest["release"],)
+        ]
+    for table in PUBLISHED_TABLES:
+        parquet = published / "parquet" / f"{table}.parquet"
+        (rows,) = duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0]
+        assert rows == next(t["rows"] for t in manifest["tables"] if t["model"] == table)
+    assert f"published:   {published / 'segments.duckdb'}" in done.stdout
+
+    key_file = root / "secrets" / "pseudonym.key"
     assert key_file.stat().st_mode & 0o777 == 0o600, "the key file is readable by its owner only"
     key = key_file.read_text().strip()
     assert len(key) == 64
     assert key not in done.stdout + done.stderr
     assert "created" in done.stderr and str(key_file) in done.stderr
 
-    again = _pipeline(tmp_path, "run")
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "raw data found" in again.stderr, "existing raw data must not be regenerated"
-    assert key_file.read_text().strip() == key, "the key is made once and then reused"
+
+# A BI reader: holds the publication open read-only and queries it until told to stop, then
+# reconnects. Through DuckDB or SQLAlchemy + duckdb_engine (one process each: DuckDB refuses a
+# second connection to a file with another configuration in the same process).
+READER = textwrap.dedent(
+    """
+    import sys, time, pathlib
+    import duckdb, sqlalchemy
+    mode, path, stop = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+
+    def connect():
+        if mode == "duckdb":
+            con = duckdb.connect(path, read_only=True)
+            return con, lambda sql: con.execute(sql).fetchall(), con.close
+        engine = sqlalchemy.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
+        con = engine.connect()
+        def close():
+            con.close()
+            engine.dispose()
+        return con, lambda sql: con.execute(sqlalchemy.text(sql)).fetchall(), close
+
+    _, query, close = connect()
+    queries = 0
+    print("ready", flush=True)
+    while not stop.exists():
+        query("select count(*) from fct_segment_profiles")
+        query("select sum(member_count) from rpt_segment_summary")
+        queries += 1
+        time.sleep(0.05)
+    old = query("select release from publication_info")[0][0]
+    close()
+    _, query, close = connect()
+    new = query("select release from publication_info")[0][0]
+    print(queries, old, new, flush=True)
+    """
+)
+
+
+def test_killed_build_leaves_the_publication_and_readers_are_never_blocked(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    rows_before = _published_rows(published)
+
+    # SIGKILL the whole run (pipeline and dbt) once dbt is building models.
+    log = root / "logs" / "dbt.log"
+    log.unlink()
+    killed = subprocess.Popen(
+        _command(root, "run"),
+        env=_env(root),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _kill_when(killed, lambda: log.exists() and "START sql table model" in log.read_text())
+    assert _publication_fingerprint(published) == before
+
+    # The next run succeeds while readers (DuckDB and SQLAlchemy) query the publication.
+    stop = tmp_path / "stop"
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, mode, str(published / "segments.duckdb"), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for mode in ("duckdb", "sqlalchemy")
+    ]
+    for reader in readers:
+        assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
+    done = _pipeline(root, "run")
+    stop.touch()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "raw data found" in done.stderr, "existing raw data must not be regenerated"
+    release = json.loads((published / "publication.json").read_text())["release"]
+    for reader in readers:
+        out, err = reader.communicate(timeout=60)
+        assert reader.returncode == 0, err
+        queries, old, new = out.split()
+        assert int(queries) > 20, "the reader kept answering during the run"
+        assert old != release and new == release, "after reconnecting it sees the new release"
+    # Same data, same key: the same tables.
+    assert _published_rows(published) == rows_before
+    releases = sorted(p.name for p in (published / "releases").iterdir())
+    assert len(releases) == 2 and not any(name.startswith(".") for name in releases)
+
+
+def test_killed_publication_leaves_the_previous_one_complete(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    releases = published / "releases"
+    killed = subprocess.Popen(
+        _command(root, "publish"),
+        env=_env(root),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _kill_when(killed, lambda: any(p.name.startswith(".incomplete-") for p in releases.iterdir()))
+    assert _publication_fingerprint(published) == before
+    _published_rows(published)  # still opens and answers
+
+    again = _pipeline(root, "publish")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not any(p.name.startswith(".") for p in releases.iterdir()), "leftovers removed"
+    assert _publication_fingerprint(published) != before
+
+
+def test_failed_audit_publishes_nothing(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    key = (root / "secrets" / "pseudonym.key").read_text().strip()
+    # Break two checks: the key written into an artifact, a raw email in a mart.
+    (root / "target" / "leaked_key.txt").write_text(key)
+    with duckdb.connect(str(root / "warehouse.duckdb")) as con:
+        con.execute(
+            "create table behavior.fixture_leak as "
+            "select email as note from read_parquet(?) limit 3",
+            [str(root / "raw" / "customers.parquet")],
+        )
+    audited = _pipeline(root, "audit")
+    assert audited.returncode == 1
+    assert "secret_hygiene" in audited.stderr and "FAIL" in audited.stderr
+    assert "behavior.fixture_leak.note" in audited.stderr
+    assert key not in audited.stdout + audited.stderr
+    published_again = _pipeline(root, "publish")
+    assert published_again.returncode == 1
+    assert "the privacy audit failed: raw_identifiers, secret_hygiene" in published_again.stderr
+    assert _publication_fingerprint(published) == before
+
+
+def test_failed_dbt_test_publishes_nothing(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    _, project = project_with_fixtures(
+        tmp_path,
+        root / "raw",
+        {"tests/dbt/singular/assert_fixture_fails.sql": "select 1 as failure"},
+    )
+    done = _pipeline(root, "run", project=project)
+    assert done.returncode == 1
+    assert "step 4/6 build: FAILED" in done.stderr or " build: FAILED" in done.stderr
+    assert "nothing was published" in done.stderr
+    assert _publication_fingerprint(published) == before
+    refused = _pipeline(root, "publish", project=project)
+    assert refused.returncode == 1 and "assert_fixture_fails" in refused.stderr
 
 
 def test_build_without_raw_data_exits_2_naming_the_tables(tmp_path):
     done = _pipeline(tmp_path, "build")
     assert done.returncode == 2
     assert "raw tables missing in" in done.stderr and "customers" in done.stderr
+
+
+def test_raw_table_without_a_declared_column_exits_2_naming_it(first_run, tmp_path):
+    raw = _copy(first_run[0] / "raw", tmp_path / "raw")
+    customers = raw / "customers.parquet"
+    trimmed = tmp_path / "customers.parquet"
+    duckdb.sql(f"copy (select * exclude (email) from '{customers}') to '{trimmed}'")
+    shutil.move(trimmed, customers)
+    done = _pipeline(tmp_path, "build")
+    assert done.returncode == 2
+    assert "raw table 'customers'" in done.stderr and "email" in done.stderr
+    assert not (tmp_path / "target" / "build_results.json").exists(), "no build was started"
 
 
 def test_partial_raw_folder_is_never_overwritten_with_demo_data(tmp_path):

@@ -8,6 +8,7 @@ from collections import Counter
 
 import duckdb
 import pytest
+from common import failed_nodes
 from dbt_harness import DbtProject, link_raw
 
 VALIDATING_MODEL = {
@@ -25,14 +26,9 @@ VALIDATING_MODEL = {
 
 
 def test_build_passes_every_model_and_test(built: DbtProject):
-    results = json.loads((built.target_dir / "run_results.json").read_text())["results"]
-    # Exposures are documentation: dbt build reports them as no-op.
-    bad = [
-        r["unique_id"]
-        for r in results
-        if r["status"] not in ("success", "pass")
-        and not (r["unique_id"].startswith("exposure.") and r["status"] == "no-op")
-    ]
+    run_results = json.loads((built.target_dir / "run_results.json").read_text())
+    results = run_results["results"]
+    bad = failed_nodes(run_results)
     assert not bad, f"nodes not successful: {bad}"
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
     assert kinds["model"] >= 2 * len(VALIDATING_MODEL) and kinds["test"] >= 50
