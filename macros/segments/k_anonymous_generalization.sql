@@ -5,9 +5,13 @@
     Incognito; exhaustive, because the lattice is small).
 
     `records` is a CTE of the calling model with one row per record: the
-    subject column, the `fixed` quasi-identifiers (never generalized, e.g.
-    the segment) and, for each hierarchy {name, levels}, one column per
-    level, most detailed first (e.g. age_band__detail, age_band__broad).
+    `fixed` quasi-identifiers (never generalized, e.g. the segment) and, for
+    each hierarchy {name, levels}, one column per level, most detailed first
+    (e.g. age_band__detail, age_band__broad). Class sizes count distinct
+    values of `subject_column`; with subject_column=none they count rows,
+    which is the same and far cheaper when no subject has two records in
+    one class (one row per subject, or per subject and fixed
+    quasi-identifier, as in both segment tables).
     Above the last level is the implicit top 'any'. NULLs must be mapped
     to an explicit value (e.g. 'unknown') by the caller: a NULL is then a
     value like any other, never a wildcard.
@@ -29,8 +33,9 @@
                                 is_suppressed, suppression_reason (class_below_k,
                                 class_not_l_diverse) and the chosen <name>_level columns
 #}
-{% macro k_anonymous_generalization(records, subject_column, fixed, hierarchies, k, max_suppressed_share,
-        sensitive_attribute=none, l=1) %}
+{% macro k_anonymous_generalization(records, fixed, hierarchies, k, max_suppressed_share,
+        subject_column=none, sensitive_attribute=none, l=1) %}
+    {%- set subjects = 'count(distinct ' ~ subject_column ~ ')' if subject_column else 'count(*)' -%}
     {%- if (k | int) < 2 -%}
         {{ exceptions.raise_compiler_error(
             "k_anonymous_generalization(): k must be an integer of at least 2, got " ~ k) }}
@@ -54,7 +59,7 @@
         {%- set ns.combos = extended -%}
     {%- endfor -%}
     {%- set released -%}
-        count(distinct {{ subject_column }}) >= {{ k | int }}
+        {{ subjects }} >= {{ k | int }}
         {%- if sensitive_attribute %} and count(distinct {{ sensitive_attribute }}) >= {{ l | int }}{% endif %}
     {%- endset %}
 
@@ -87,7 +92,7 @@ generalization_evaluated as (
             as suppressed_records
     from (
         select
-            count(distinct {{ subject_column }}) as class_size,
+            {{ subjects }} as class_size,
             {{ released }} as is_released
         from {{ records }}
         {%- if group_by %}
@@ -139,15 +144,13 @@ records_generalized as (
     {%- set partition = (fixed | list) + (hierarchies | map(attribute='name') | list) %}
     select
         records_recoded.*,
-        count(distinct records_recoded.{{ subject_column }})
-            over (partition by {{ partition | join(', ') }}) as class_size,
+        {{ subjects }} over (partition by {{ partition | join(', ') }}) as class_size,
         {%- if sensitive_attribute %}
         count(distinct records_recoded.{{ sensitive_attribute }})
             over (partition by {{ partition | join(', ') }}) as sensitive_values,
         {%- endif %}
         case
-            when count(distinct records_recoded.{{ subject_column }})
-                over (partition by {{ partition | join(', ') }}) < {{ k | int }}
+            when {{ subjects }} over (partition by {{ partition | join(', ') }}) < {{ k | int }}
                 then 'class_below_k'
             {%- if sensitive_attribute %}
             when count(distinct records_recoded.{{ sensitive_attribute }})

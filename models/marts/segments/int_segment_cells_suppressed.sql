@@ -33,7 +33,6 @@ memberships_joined as (
 
 {{ k_anonymous_generalization(
     records='memberships_joined',
-    subject_column='customer_key',
     fixed=['segment_name'],
     hierarchies=[
         {'name': 'age_band', 'levels': ['age_band__detail', 'age_band__broad']},

@@ -26,7 +26,6 @@ profiles_joined as (
 
 {{ k_anonymous_generalization(
     records='profiles_joined',
-    subject_column='customer_key',
     fixed=['primary_segment'],
     hierarchies=[
         {'name': 'age_band', 'levels': ['age_band__detail', 'age_band__broad']},

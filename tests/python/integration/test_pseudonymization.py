@@ -150,9 +150,10 @@ def test_key_rotation_stops_until_a_full_refresh_then_changes_every_pseudonym(fr
     assert fresh.key not in "".join(fresh.outputs) and TEST_KEY not in "".join(fresh.outputs)
 
 
-def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, faulty_raw):
+def test_identifier_guard_fails_and_drops_models_that_leak_identifiers(tmp_path, faulty_raw):
     """A model past staging that selects email (its contract switched off, as a
-    careless edit would) fails the build, and the leaky table is not kept."""
+    careless edit would) fails the build, and the leaky table is not kept; and
+    documenting a leak does not make it pass: direct_identifier is refused."""
     project, project_copy = project_with_fixtures(
         tmp_path,
         faulty_raw,
@@ -160,33 +161,13 @@ def test_identifier_guard_fails_and_drops_a_model_that_leaks_an_email(tmp_path, 
             "models/pseudonymized/int_leaky_fixture.sql": (
                 "{{ config(contract={'enforced': false}) }}\n"
                 "select customer_id, email from {{ ref('stg_shop__customers') }}\n"
-            )
-        },
-    )
-    result = project.dbt("run", "--select", "+int_leaky_fixture", project_dir=project_copy)
-    assert not result.success
-    assert "Privacy check failed for" in result.output
-    assert "customer_id: undocumented column" in result.output
-    assert "email: undocumented column" in result.output
-    assert "@example" not in result.output, "the failure names columns, never values"
-    with duckdb.connect(str(project.warehouse), read_only=True) as con:
-        left = con.sql(
-            "select count(*) from duckdb_tables() where table_name = 'int_leaky_fixture'"
-        )
-        assert left.fetchall() == [(0,)]
-
-
-def test_identifier_guard_rejects_a_documented_direct_identifier(tmp_path, faulty_raw):
-    """Documenting a leak does not make it pass: direct_identifier is refused."""
-    project, project_copy = project_with_fixtures(
-        tmp_path,
-        faulty_raw,
-        {
-            "models/pseudonymized/int_leaky_fixture.sql": (
+            ),
+            "models/pseudonymized/int_documented_leak_fixture.sql": (
                 "select email from {{ ref('stg_shop__customers') }}\n"
             ),
             "models/pseudonymized/_leaky_fixture.yml": (
-                "version: 2\nmodels:\n  - name: int_leaky_fixture\n    description: leak\n"
+                "version: 2\nmodels:\n  - name: int_documented_leak_fixture\n"
+                "    description: leak\n"
                 "    columns:\n      - name: email\n        data_type: varchar\n"
                 "        description: leak\n        config:\n          meta:\n"
                 "            privacy:\n              classification: direct_identifier\n"
@@ -195,6 +176,22 @@ def test_identifier_guard_rejects_a_documented_direct_identifier(tmp_path, fault
             ),
         },
     )
-    result = project.dbt("run", "--select", "+int_leaky_fixture", project_dir=project_copy)
+    result = project.dbt(
+        "run",
+        "--select",
+        "+int_leaky_fixture",
+        "int_documented_leak_fixture",
+        project_dir=project_copy,
+    )
     assert not result.success
+    assert "Privacy check failed for" in result.output
+    assert "customer_id: undocumented column" in result.output
+    assert "email: undocumented column" in result.output
     assert "email: direct identifier past staging" in result.output
+    assert "@example" not in result.output, "the failure names columns, never values"
+    with duckdb.connect(str(project.warehouse), read_only=True) as con:
+        left = con.sql(
+            "select count(*) from duckdb_tables() "
+            "where table_name in ('int_leaky_fixture', 'int_documented_leak_fixture')"
+        )
+        assert left.fetchall() == [(0,)]

@@ -91,35 +91,27 @@ def broken(tmp_path, faulty_raw) -> DbtProject:
     return DbtProject(tmp_path, link_raw(faulty_raw, tmp_path / "raw"))
 
 
-def _replace_orders(project: DbtProject, sql: str) -> None:
-    target = project.raw_dir / "orders.parquet"
+def _replace(project: DbtProject, table: str, sql: str) -> None:
+    target = project.raw_dir / f"{table}.parquet"
     original = target.resolve()
     target.unlink()
-    duckdb.sql(f"copy ({sql.format(orders=original)}) to '{target}' (format parquet)")
+    duckdb.sql(f"copy ({sql.format(source=original)}) to '{target}' (format parquet)")
 
 
-def test_missing_raw_file_names_the_table_and_where_it_looked(broken):
+def test_missing_empty_or_incomplete_raw_tables_fail_naming_each(broken):
+    """One run, three broken tables: the check reports every problem at once."""
     (broken.raw_dir / "orders.parquet").unlink()
+    _replace(broken, "order_items", "select * from read_parquet('{source}') limit 0")
+    _replace(broken, "web_events", "select * exclude (event_type) from read_parquet('{source}')")
     result = broken.dbt("build")
     assert not result.success
     assert "raw table 'orders' (source shop.orders) not found" in result.output
     assert str(broken.raw_dir / "orders.parquet") in result.output
     assert "RAW_DATA_DIR" in result.output
+    assert "raw table 'order_items' at" in result.output and "is empty (0 rows)" in result.output
+    assert "raw table 'web_events' at" in result.output
+    assert "lacks column(s) event_type" in result.output
     assert "Traceback" not in result.output
-
-
-def test_empty_raw_table_fails_with_a_clear_message(broken):
-    _replace_orders(broken, "select * from read_parquet('{orders}') limit 0")
-    result = broken.dbt("build")
-    assert not result.success
-    assert "raw table 'orders' at" in result.output and "is empty (0 rows)" in result.output
-
-
-def test_raw_table_without_a_declared_column_fails_naming_it(broken):
-    _replace_orders(broken, "select * exclude (status) from read_parquet('{orders}')")
-    result = broken.dbt("build")
-    assert not result.success
-    assert "lacks column(s) status" in result.output
 
 
 def test_raw_folder_of_parquet_parts_is_read_like_a_file(broken, faulty_raw):
