@@ -162,10 +162,9 @@ def engine_floor(raw: Path, repeat: int) -> float:
     with duckdb.connect() as con:
         parts = []
         for table in RAW_TABLES:
-            (first,) = con.execute(
-                f"select name from parquet_schema('{raw / table}.parquet') "
-                "where name <> 'schema' limit 1"
-            ).fetchall()[0]
+            first = con.execute(
+                f"describe select * from read_parquet('{raw / table}.parquet')"
+            ).fetchall()[0][0]
             parts.append(
                 f"select count(*) as n, sum(hash({first})) as h "
                 f"from read_parquet('{raw / table}.parquet')"
