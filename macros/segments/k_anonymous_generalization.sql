@@ -27,6 +27,8 @@
 
     Emits (no leading or trailing comma):
       generalization_lattice    one row per combination: combo_id, <name>_level, generalization_height
+      generalization_base       records grouped by every column a class is made of
+      generalization_classes    per combination and equivalence class: class_size, sensitive_values
       generalization_evaluated  per combination: classes, records, suppressed_records
       generalization_chosen     the chosen combination (one row)
       records_generalized       every record with <name> = its generalized value, class_size,
@@ -35,7 +37,6 @@
 #}
 {% macro k_anonymous_generalization(records, fixed, hierarchies, k, max_suppressed_share,
         subject_column=none, sensitive_attribute=none, l=1) %}
-    {%- set subjects = 'count(distinct ' ~ subject_column ~ ')' if subject_column else 'count(*)' -%}
     {%- if (k | int) < 2 -%}
         {{ exceptions.raise_compiler_error(
             "k_anonymous_generalization(): k must be an integer of at least 2, got " ~ k) }}
@@ -58,10 +59,7 @@
         {%- endfor -%}
         {%- set ns.combos = extended -%}
     {%- endfor -%}
-    {%- set released -%}
-        {{ subjects }} >= {{ k | int }}
-        {%- if sensitive_attribute %} and count(distinct {{ sensitive_attribute }}) >= {{ l | int }}{% endif %}
-    {%- endset %}
+
 
 generalization_lattice as (
     {%- for combo in ns.combos %}
@@ -77,32 +75,69 @@ generalization_lattice as (
     {%- endfor %}
 ),
 
-generalization_evaluated as (
-    {%- for combo in ns.combos %}
-    {%- set group_by = fixed | list -%}
-    {%- for position in range(hierarchies | length)
-        if combo[position] < hierarchies[position].levels | length -%}
-        {%- do group_by.append(hierarchies[position].levels[combo[position]]) -%}
-    {%- endfor %}
+{%- set level_columns = [] -%}
+{%- for hierarchy in hierarchies -%}
+    {%- for level in hierarchy.levels -%}
+        {%- do level_columns.append(level) -%}
+    {%- endfor -%}
+{%- endfor -%}
+{%- set base_columns = (fixed | list) + level_columns
+    + ([sensitive_attribute] if sensitive_attribute else [])
+    + ([subject_column] if subject_column else []) -%}
+{%- set class_columns = (fixed | list) + (hierarchies | map(attribute='name') | list) %}
+
+{#- Every record once per combination would be rows x combinations: group the
+    records by everything a class can be made of first (far fewer rows), then
+    cross that with the lattice and aggregate once. One hash aggregate, which
+    DuckDB can spill, instead of a union of one aggregate per combination. #}
+generalization_base as (
     select
-        {{ loop.index }} as combo_id,
-        count(*) as classes,
-        sum(classes_of_combo.class_size) as records,
-        coalesce(sum(classes_of_combo.class_size) filter (where not classes_of_combo.is_released), 0)
-            as suppressed_records
-    from (
-        select
-            {{ subjects }} as class_size,
-            {{ released }} as is_released
-        from {{ records }}
-        {%- if group_by %}
-        group by {{ group_by | join(', ') }}
+        {{ base_columns | join(',\n        ') }},
+        count(*) as record_count
+    from {{ records }}
+    group by all
+),
+
+generalization_classes as (
+    select
+        generalization_lattice.combo_id,
+        {%- for column in fixed %}
+        generalization_base.{{ column }},
+        {%- endfor %}
+        {%- for hierarchy in hierarchies %}
+        case generalization_lattice.{{ hierarchy.name }}_level
+            {%- for level in hierarchy.levels %}
+            when {{ loop.index0 }} then generalization_base.{{ level }}
+            {%- endfor %}
+            else 'any'
+        end as {{ hierarchy.name }},
+        {%- endfor %}
+        {%- if subject_column %}
+        count(distinct generalization_base.{{ subject_column }}) as class_size,
+        {%- else %}
+        sum(generalization_base.record_count) as class_size,
         {%- endif %}
-    ) as classes_of_combo
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        {%- if sensitive_attribute %}
+        count(distinct generalization_base.{{ sensitive_attribute }}) as sensitive_values
+        {%- else %}
+        {{ l | int }} as sensitive_values
+        {%- endif %}
+    from generalization_base
+    cross join generalization_lattice
+    group by all
+),
+
+generalization_evaluated as (
+    select
+        combo_id,
+        count(*) as classes,
+        sum(class_size) as records,
+        coalesce(
+            sum(class_size) filter (where class_size < {{ k | int }} or sensitive_values < {{ l | int }}),
+            0
+        ) as suppressed_records
+    from generalization_classes
+    group by combo_id
 ),
 
 generalization_chosen as (
@@ -141,23 +176,20 @@ records_recoded as (
 ),
 
 records_generalized as (
-    {%- set partition = (fixed | list) + (hierarchies | map(attribute='name') | list) %}
     select
         records_recoded.*,
-        {{ subjects }} over (partition by {{ partition | join(', ') }}) as class_size,
-        {%- if sensitive_attribute %}
-        count(distinct records_recoded.{{ sensitive_attribute }})
-            over (partition by {{ partition | join(', ') }}) as sensitive_values,
-        {%- endif %}
+        chosen_classes.class_size,
+        chosen_classes.sensitive_values,
         case
-            when {{ subjects }} over (partition by {{ partition | join(', ') }}) < {{ k | int }}
-                then 'class_below_k'
-            {%- if sensitive_attribute %}
-            when count(distinct records_recoded.{{ sensitive_attribute }})
-                over (partition by {{ partition | join(', ') }}) < {{ l | int }}
-                then 'class_not_l_diverse'
-            {%- endif %}
+            when chosen_classes.class_size < {{ k | int }} then 'class_below_k'
+            when chosen_classes.sensitive_values < {{ l | int }} then 'class_not_l_diverse'
         end as suppression_reason
     from records_recoded
+    inner join generalization_classes as chosen_classes
+        on
+            records_recoded.generalization_combo_id = chosen_classes.combo_id
+            {%- for column in class_columns %}
+            and records_recoded.{{ column }} = chosen_classes.{{ column }}
+            {%- endfor %}
 )
 {%- endmacro %}
