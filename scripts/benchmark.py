@@ -103,6 +103,20 @@ def timed(
     return wall, rss_kb * 1024, done.returncode
 
 
+def dbt_command(args: list[str], as_of: str) -> list[str]:
+    """A dbt command line for this project as of a date (the env says where everything is)."""
+    return [
+        dbt_executable(),
+        *args,
+        "--vars",
+        f"{{as_of: '{as_of}'}}",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+
+
 class Scale:
     """The folders and dbt calls of one scale."""
 
@@ -129,18 +143,8 @@ class Scale:
     ) -> tuple[float, int]:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
-        command = [
-            dbt_executable(),
-            *args,
-            "--vars",
-            f"{{as_of: '{as_of}'}}",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ]
         log = folder / f"{args[0]}.log"
-        wall, rss, code = timed(command, self.env(name, memory_limit), log)
+        wall, rss, code = timed(dbt_command(args, as_of), self.env(name, memory_limit), log)
         if code != 0:
             raise BenchmarkError(f"dbt {' '.join(args)} failed at {self.customers}: see {log}")
         logging.info("  %-28s %8.1f s  peak RSS %.2f GB", f"{name}: dbt {args[0]}", wall, rss / 1e9)
@@ -231,16 +235,7 @@ def spill_check(scale: Scale, limit: str, as_of: str) -> dict:
     tmp.mkdir(parents=True)
     peak_temp = 0
     folder = scale.root / name
-    command = [
-        dbt_executable(),
-        "build",
-        "--vars",
-        f"{{as_of: '{as_of}'}}",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-    ]
+    command = dbt_command(["build"], as_of)
     env = {**os.environ, **scale.env(name, limit)}
     started = time.monotonic()
     with (folder / "build.log").open("w") as out:
