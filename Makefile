@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean browser
 
 run: $(STAMP)
 	$(BIN)/python scripts/pipeline.py run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check scripts plugins tests/python
 	$(BIN)/ruff format --check scripts plugins tests/python
 	$(BIN)/python -m pytest tests/python
@@ -19,6 +19,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check scripts plugins tests/python
 	$(BIN)/ruff format --check scripts plugins tests/python
+
+# Headless Chromium for the browser tests of the HTML audit report (Debian package; CI runs
+# as root on a clean machine). Only `make test` needs it, not `make run`.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -60,13 +58,14 @@ from common import (
     KEY_FILE_ENV_VAR,
     PROJECT_DIR,
     Settings,
+    pseudonymizer,
     setup_logging,
 )
 
 # The key checks live with the dbt plugin, so the export and the build accept the same keys.
 sys.path.append(str(PROJECT_DIR / "plugins"))
 
-from pseudonym_key import PseudonymKeyError, hmac_pads, key_fingerprint, validate_key
+from pseudonym_key import PseudonymKeyError, key_fingerprint, validate_key
 
 REQUIRED_RELATIONS = (
     "segments.segment_definitions",
@@ -99,27 +98,6 @@ class Audience:
     @property
     def exported(self) -> int:
         return len(self.emails)
-
-
-def pseudonymize(key: bytes, customer_id: object) -> str:
-    """customer_key as the project computes it: lower(hex(HMAC-SHA256(key, 'customer:' || id)))."""
-    return hmac.digest(key, f"customer:{customer_id}".encode(), "sha256").hex()
-
-
-def pseudonymizer(key: bytes) -> Callable[[object], str]:
-    """`pseudonymize` with the key bound, for many ids: the two HMAC pads are absorbed into
-    SHA-256 states once and copied per id (RFC 2104), about 2.5x faster than hmac.digest."""
-    ipad, opad = hmac_pads(key)
-    inner_start, outer_start = hashlib.sha256(ipad), hashlib.sha256(opad)
-
-    def pseudonym(customer_id: object) -> str:
-        inner = inner_start.copy()
-        inner.update(f"customer:{customer_id}".encode())
-        outer = outer_start.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
-
-    return pseudonym
 
 
 def allowed_purposes(activation_purposes: str | None) -> list[str]:

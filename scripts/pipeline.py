@@ -153,7 +153,6 @@ def step_audit(settings: Settings) -> int:
     except audit_privacy.AuditError as error:
         logging.error("audit cannot run: %s", error)
         return 2
-    logging.info("audit report: %s", settings.target_dir / audit_privacy.REPORT)
     return 0 if report["status"] == "pass" else 1
 
 
@@ -233,6 +232,7 @@ def print_summary(settings: Settings) -> None:
             f"audit:       {audit['status']}"
             + (f" ({', '.join(failing)})" if failing else "")
             + f", report {settings.target_dir / audit_privacy.REPORT}"
+            + f" and {(settings.target_dir / audit_privacy.REPORT).with_suffix('.html')}"
         )
     if docs.exists():
         print(f"docs:        {docs} (one file, opens offline)")

@@ -98,3 +98,58 @@ def files_containing(secret: str, paths: list[Path]) -> list[Path]:
             if needle in path.read_bytes():
                 hits.append(path)
     return hits
+
+
+# Patterns of personal data that must not appear in any text past staging, whatever the column
+# is called or classified as (RE2 syntax, run inside DuckDB). Heuristics: a match names a column
+# to look at, not proof; the boundaries keep hex pseudonyms, dates and times from matching.
+PII_PATTERNS = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    "phone": r"(^|[^0-9A-Za-z+])(\+[1-9][0-9 ().-]{6,16}[0-9]|\(?0[0-9]{2,4}\)?[ .-]?[0-9]{3,4}"
+    r"[ .-]?[0-9]{3,4})($|[^0-9A-Za-z])",
+    "ipv4": r"(^|[^0-9.])((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])($|[^0-9.])",
+    "ipv6": r"(^|[^0-9A-Fa-f:])(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
+    r"|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4})($|[^0-9A-Fa-f:])",
+}
+
+
+@dataclass(frozen=True)
+class PatternMatch:
+    relation: str
+    column: str
+    pattern: str
+    matches: int
+
+
+def scan_for_pii_patterns(
+    con: duckdb.DuckDBPyConnection, skip_schemas: tuple[str, ...] = ("staging",)
+) -> list[PatternMatch]:
+    """Rows of every text column of every table outside skip_schemas that match a PII pattern.
+
+    One scan per table (every column and pattern counted in one query); returns counts only."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_catalog = current_database() "
+        f"and table_schema not in ({', '.join(repr(s) for s in skip_schemas)}) "
+        "order by 1, 2, ordinal_position"
+    ).fetchall():
+        columns.setdefault((schema, table), []).append(column)
+    found = []
+    for (schema, table), names in columns.items():
+        counts = [
+            (column, pattern, f'count(*) filter (where regexp_matches("{column}", ?))')
+            for column in names
+            for pattern in PII_PATTERNS
+        ]
+        row = con.execute(
+            f'select {", ".join(sql for _, _, sql in counts)} from "{schema}"."{table}"',
+            [PII_PATTERNS[pattern] for _, pattern, _ in counts],
+        ).fetchone()
+        found += [
+            PatternMatch(f"{schema}.{table}", column, pattern, int(n))
+            for (column, pattern, _), n in zip(counts, row, strict=True)
+            if n
+        ]
+    return found

@@ -22,6 +22,12 @@ subjects_in_scope as (
     from {{ ref('int_consented_subjects') }}
 ),
 
+{#- An import CTE, not `{{ model }} as tested`: with a `where` config dbt renders the
+    model as an aliased subquery, which cannot take a second alias. #}
+tested as (
+    select * from {{ model }}
+),
+
 rows_tested as (
     select
         tested.{{ column_name }} as subject,
@@ -30,7 +36,7 @@ rows_tested as (
         {%- else %}
         '{{ purpose }}' as consent_purpose
         {%- endif %}
-    from {{ model }} as tested
+    from tested
     where tested.{{ column_name }} is not null
 ),
 

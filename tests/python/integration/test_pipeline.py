@@ -105,13 +105,20 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
 
     audit = json.loads((root / "target" / "privacy_audit.json").read_text())
     assert audit["status"] == "pass"
-    assert {c["name"] for c in audit["checks"]} >= {
+    assert [c["name"] for c in audit["checks"] if c["status"] == "pass"] == [
         "build_results",
+        "lineage",
         "published_k_anonymity",
         "consent",
+        "erasure",
+        "retention",
+        "pii_patterns",
         "raw_identifiers",
         "secret_hygiene",
-    }
+    ]
+    assert [t["name"] for t in audit["published_tables"]] == PUBLISHED_TABLES
+    report_page = (root / "target" / "privacy_audit.html").read_text()
+    assert all(f'id="{s}"' in report_page for s in ("summary", "checks", "ropa"))
     assert "audit:       pass" in done.stdout
     docs = root / "target" / "static_index.html"
     assert docs.stat().st_size > 100_000 and f"docs:        {docs}" in done.stdout
@@ -274,7 +281,10 @@ def test_failed_audit_publishes_nothing(first_run, tmp_path):
     assert key not in audited.stdout + audited.stderr
     published_again = _pipeline(root, "publish")
     assert published_again.returncode == 1
-    assert "the privacy audit failed: raw_identifiers, secret_hygiene" in published_again.stderr
+    assert (
+        "the privacy audit failed: pii_patterns, raw_identifiers, secret_hygiene"
+        in published_again.stderr
+    )
     assert _publication_fingerprint(published) == before
 
 

@@ -22,6 +22,9 @@ DATA_CATEGORIES = {category.fides_key for category in DEFAULT_TAXONOMY.data_cate
 DATA_USES = {use.fides_key for use in DEFAULT_TAXONOMY.data_use}
 
 
+PROJECT = "privacy_segmentation"
+
+
 @pytest.fixture(scope="module")
 def manifest(built) -> dict:
     return json.loads((built.target_dir / "manifest.json").read_text())
@@ -32,7 +35,7 @@ def _project_nodes(manifest: dict, kind: str) -> list[dict]:
     return [
         n
         for n in nodes.values()
-        if n["package_name"] == "privacy_segmentation" and n["resource_type"] == kind
+        if n["package_name"] == PROJECT and n["resource_type"] == kind
     ]
 
 
@@ -78,12 +81,24 @@ def test_the_check_rejects_a_category_outside_fideslang():
     assert len(_privacy_problems(node)) == 2
 
 
-def test_every_model_and_source_is_described(manifest):
+def test_every_node_macro_generic_test_and_exposure_is_described(manifest):
+    """What `dbt docs` shows an auditor: sources, models, seeds, exposures, every project
+    macro (generic tests and dispatch implementations included) and its arguments."""
     undocumented = [
         n["name"]
         for kind in ("source", "model", "seed")
         for n in _project_nodes(manifest, kind)
         if not n.get("description", "").strip()
+    ]
+    undocumented += [e["name"] for e in manifest["exposures"].values() if not e["description"]]
+    macros = [m for m in manifest["macros"].values() if m["package_name"] == PROJECT]
+    assert any(m["name"] == "test_k_anonymity" for m in macros)
+    undocumented += [m["name"] for m in macros if not m["description"].strip()]
+    undocumented += [
+        f"{m['name']}({argument['name']})"
+        for m in macros
+        for argument in m["arguments"]
+        if not argument.get("description", "").strip()
     ]
     assert not undocumented
 
