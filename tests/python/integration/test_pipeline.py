@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from browser import page_requests_off_the_machine, run_chromium
 from common import PROJECT_DIR
 from dbt_harness import project_with_fixtures
 
@@ -259,6 +260,38 @@ def test_killed_publication_leaves_the_previous_one_complete(first_run, tmp_path
     assert again.returncode == 0, again.stderr[-3000:]
     assert not any(p.name.startswith(".") for p in releases.iterdir()), "leftovers removed"
     assert _publication_fingerprint(published) != before
+
+
+def test_the_audit_report_and_the_docs_open_offline_in_a_browser(first_run, tmp_path):
+    """What an auditor opens: the run's own audit report and docs file, in headless Chromium.
+    Both render (the report's sections and charts, the docs' models) and neither asks for
+    anything over the network. The report's screenshot is kept as a test artifact."""
+    target = first_run[0] / "target"
+    report = target / "privacy_audit.html"
+    net_log = tmp_path / "report.netlog.json"
+    dom = run_chromium(report, tmp_path / "report", "--dump-dom", f"--log-net-log={net_log}").stdout
+    for section in ("summary", "checks", "published-tables", "charts", "ropa", "method"):
+        assert f'<section id="{section}">' in dom, section
+    assert dom.count("<svg") >= 3 + len(PUBLISHED_TABLES)
+    assert all(table in dom for table in PUBLISHED_TABLES)
+    assert page_requests_off_the_machine(net_log) == []
+    shot = tmp_path / "privacy_audit.png"
+    run_chromium(report, tmp_path / "shot", f"--screenshot={shot}", "--window-size=1280,6000")
+    artifacts = PROJECT_DIR / "target" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, artifacts / "privacy_audit.png")
+
+    docs_log = tmp_path / "docs.netlog.json"
+    docs = run_chromium(
+        target / "static_index.html",
+        tmp_path / "docs",
+        "--dump-dom",
+        "--virtual-time-budget=10000",
+        f"--log-net-log={docs_log}",
+    ).stdout
+    assert "<title>dbt Docs</title>" in docs and docs.count("ng-scope") > 50  # Angular ran
+    assert all(table in docs for table in PUBLISHED_TABLES)
+    assert page_requests_off_the_machine(docs_log) == []
 
 
 def test_failed_audit_publishes_nothing(first_run, tmp_path):
