@@ -38,11 +38,13 @@ Steps (the classification of one hop, or of a whole path; a set):
                       an expression that reads a secret (`getvariable(...)`, as the project's
                       HMAC does, or a query parameter). An unkeyed hash of an identifier can
                       be reversed by hashing candidate values, so it counts as generalized.
-    aggregated        the value passes through an aggregate function (count, count distinct,
-                      sum, avg, min, max, list/array_agg, any_value, min_by, bool_or, ...),
-                      the filter clause of one, or the order of a window aggregate. A
-                      window's partition by only groups rows and is not lineage; count(*)
-                      has no upstream column.
+    aggregated        the value passes through an aggregate function that summarizes (count,
+                      count distinct, sum, avg, bool_or, stddev, ...), the filter clause of
+                      one, or the order of a window aggregate. Aggregates that return input
+                      values as they are (min, max, any_value, first, last, list/array_agg,
+                      string_agg, mode, min_by/max_by) are passed_through: `max(email)` is
+                      an email. A window's partition by only groups rows and is not lineage;
+                      count(*) has no upstream column.
     generalized       any other derivation: the conditions of a case/if, arithmetic,
                       date_trunc/extract, string functions, comparisons, casts to a coarser
                       type (timestamp -> date, decimal -> integer, fewer decimal places,
@@ -194,6 +196,19 @@ _AGGREGATE_NAMES = frozenset(
         "reservoir_quantile",
         "skewness",
     }
+)
+# Aggregates that return some of their input values unchanged.
+_VALUE_PICKING_AGGREGATES: tuple[type[exp.Expr], ...] = (
+    exp.Min,
+    exp.Max,
+    exp.AnyValue,
+    exp.First,
+    exp.Last,
+    exp.ArrayAgg,
+    exp.GroupConcat,
+    exp.Mode,
+    exp.ArgMin,
+    exp.ArgMax,
 )
 _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 _VALUE_PRESERVING: tuple[type[exp.Expr], ...] = (
@@ -781,7 +796,10 @@ def _classify(parent: exp.Expr, arg_key: str) -> _Verdict | None:
     if _is_hash(parent):
         return (HASHED if _is_keyed(parent) else GENERALIZED), False
     if _is_aggregate(parent):
-        return AGGREGATED, isinstance(parent, (exp.ArgMin, exp.ArgMax)) and arg_key == "expression"
+        selects = isinstance(parent, (exp.ArgMin, exp.ArgMax)) and arg_key == "expression"
+        # min, max, any_value, first, list... return one row's value (or all of them):
+        # an aggregate in form, a copy in effect, so they protect nothing.
+        return (None if _picks_values(parent) else AGGREGATED), selects
     if isinstance(parent, exp.Cast):
         return (GENERALIZED if _coarsens(parent) else None), False
     if isinstance(parent, exp.Nullif):
@@ -818,6 +836,17 @@ def _is_aggregate(node: exp.Expr | None) -> bool:
     if node is None or isinstance(node, _NAVIGATION):
         return False
     return isinstance(node, exp.AggFunc) or _function_name(node) in _AGGREGATE_NAMES
+
+
+def _picks_values(node: exp.Expr) -> bool:
+    """Whether an aggregate returns input values as they are rather than a summary."""
+    while isinstance(node, (exp.Filter, exp.IgnoreNulls, exp.RespectNulls)):
+        node = node.this
+    return isinstance(node, _VALUE_PICKING_AGGREGATES) or _function_name(node) in {
+        "arbitrary",
+        "any_value",
+        "histogram",
+    }
 
 
 def _coarsens(cast: exp.Cast) -> bool:

@@ -244,10 +244,30 @@ def test_a_union_by_name_matches_columns_by_name_not_position():
     assert flows(sql)["country"] == {"customers.country": ([PASSED_THROUGH], True)}
 
 
+def test_aggregates_that_return_input_values_pass_them_through():
+    """max(email) is an email and list(email) a list of them: only a summary protects."""
+    sql = f"""
+    select
+        customers.country,
+        max(customers.email) as largest,
+        list(customers.email) as every_one,
+        arg_max(customers.email, customers.customer_id) as latest,
+        count(distinct customers.email) as addresses
+    from {CUSTOMERS} as customers
+    group by customers.country
+    """
+    traced = flows(sql)
+    assert traced["largest"] == {"customers.email": ([PASSED_THROUGH], True)}
+    assert traced["every_one"] == {"customers.email": ([PASSED_THROUGH], True)}
+    assert traced["latest"]["customers.email"] == ([PASSED_THROUGH], True)
+    assert traced["latest"]["customers.customer_id"] == ([PASSED_THROUGH], False)
+    assert traced["addresses"] == {"customers.email": ([AGGREGATED], True)}
+
+
 def test_scalar_and_in_subqueries_in_an_output_expression_are_traced():
     sql = f"""
     select
-        (select max(orders.amount) from {ORDERS} as orders
+        (select sum(orders.amount) from {ORDERS} as orders
             where orders.customer_id = customers.customer_id) as largest_order,
         customers.customer_id in (select orders.customer_id from {ORDERS} as orders) as is_buyer
     from {CUSTOMERS} as customers
