@@ -10,7 +10,8 @@
       above 0 and below k, the smallest released cells are suppressed too;
     - a segment with fewer than k members is suppressed whole.
     Segments overlap, and no grand total is published, so the segment total
-    is the only sum that the cells of a segment add up to.
+    is the only sum that the cells of a segment add up to. The rule itself
+    is the macro small_cell_suppression(), shared with the measurement marts.
 -#}
 {%- set k = var('segments_k') | int -%}
 
@@ -80,52 +81,32 @@ segment_totals as (
     group by memberships_joined.segment_name
 ),
 
-cells_ranked as (
-    select
-        cells_aggregated.*,
-        coalesce(
-            sum(cells_aggregated.member_count) filter (where cells_aggregated.is_primary_suppressed)
-                over (partition by cells_aggregated.segment_name),
-            0
-        ) as primary_suppressed_members,
-        {#- Members in released cells that are smaller than this one (ties by the cell's
-            values), i.e. what secondary suppression has taken before reaching it. #}
-        coalesce(
-            sum(cells_aggregated.member_count) filter (where not cells_aggregated.is_primary_suppressed)
-                over (
-                    partition by cells_aggregated.segment_name
-                    order by cells_aggregated.member_count, cells_aggregated.age_band, cells_aggregated.region
-                    rows between unbounded preceding and 1 preceding
-                ),
-            0
-        ) as smaller_released_members
-    from cells_aggregated
-),
+{{ small_cell_suppression(
+    cells='cells_aggregated',
+    totals='segment_totals',
+    group_by=['segment_name'],
+    order_by=['age_band', 'region'],
+    count_column='member_count',
+    k=k,
+    primary_suppressed='is_primary_suppressed',
+    group_below_k_reason='segment_below_k',
+) }},
 
 cells_suppressed as (
     select
-        cells_ranked.segment_name,
-        cells_ranked.cell_level,
-        cells_ranked.age_band,
-        cells_ranked.region,
-        cells_ranked.member_count,
-        cells_ranked.avg_lifetime_value_eur,
-        cells_ranked.avg_orders_in_window,
-        cells_ranked.avg_recency_days,
-        cells_ranked.repeat_buyer_share,
-        case
-            when segment_totals.member_count < {{ k }} then 'segment_below_k'
-            when cells_ranked.is_primary_suppressed then 'cell_below_k'
-            when
-                cells_ranked.primary_suppressed_members > 0
-                and cells_ranked.primary_suppressed_members + cells_ranked.smaller_released_members < {{ k }}
-                then 'secondary'
-        end as suppression_reason,
-        cells_ranked.age_band_level,
-        cells_ranked.region_level
-    from cells_ranked
-    inner join segment_totals
-        on cells_ranked.segment_name = segment_totals.segment_name
+        cells_aggregated_suppressed.segment_name,
+        cells_aggregated_suppressed.cell_level,
+        cells_aggregated_suppressed.age_band,
+        cells_aggregated_suppressed.region,
+        cells_aggregated_suppressed.member_count,
+        cells_aggregated_suppressed.avg_lifetime_value_eur,
+        cells_aggregated_suppressed.avg_orders_in_window,
+        cells_aggregated_suppressed.avg_recency_days,
+        cells_aggregated_suppressed.repeat_buyer_share,
+        cells_aggregated_suppressed.suppression_reason,
+        cells_aggregated_suppressed.age_band_level,
+        cells_aggregated_suppressed.region_level
+    from cells_aggregated_suppressed
 ),
 
 levels_chosen as (
@@ -137,19 +118,19 @@ levels_chosen as (
 
 totals_suppressed as (
     select
-        segment_totals.segment_name,
-        segment_totals.cell_level,
-        segment_totals.age_band,
-        segment_totals.region,
-        segment_totals.member_count,
-        segment_totals.avg_lifetime_value_eur,
-        segment_totals.avg_orders_in_window,
-        segment_totals.avg_recency_days,
-        segment_totals.repeat_buyer_share,
-        case when segment_totals.member_count < {{ k }} then 'segment_below_k' end as suppression_reason,
+        segment_totals_suppressed.segment_name,
+        segment_totals_suppressed.cell_level,
+        segment_totals_suppressed.age_band,
+        segment_totals_suppressed.region,
+        segment_totals_suppressed.member_count,
+        segment_totals_suppressed.avg_lifetime_value_eur,
+        segment_totals_suppressed.avg_orders_in_window,
+        segment_totals_suppressed.avg_recency_days,
+        segment_totals_suppressed.repeat_buyer_share,
+        segment_totals_suppressed.suppression_reason,
         levels_chosen.age_band_level,
         levels_chosen.region_level
-    from segment_totals
+    from segment_totals_suppressed
     cross join levels_chosen
 ),
 

@@ -4,7 +4,8 @@
     class (the records sharing its quasi-identifier values; for an
     aggregated table, the subjects counted in its cell). The highest is
     1 / the smallest class; the average over records is classes / records.
-    Every published model must be listed here: the privacy post-hook
+    For a differentially private table the class sizes are its released
+    (noisy) counts. Every published model must be listed here: the privacy post-hook
     (assert_privacy_classified) fails a published model this report does
     not read.
 -#}
@@ -25,6 +26,28 @@
         'count_column': 'member_count',
         'quasi_identifiers': ['segment_name', 'cell_level', 'age_band', 'region'],
         'levels': ['age_band_level', 'region_level'],
+    },
+    'rpt_campaign_performance': {
+        'relation': ref('rpt_campaign_performance'),
+        'source': ref('int_campaign_cells_suppressed'),
+        'count_column': 'recipient_count',
+        'quasi_identifiers': ['campaign_id', 'cell_level', 'segment_name'],
+        'levels': [],
+    },
+    'rpt_cohort_retention': {
+        'relation': ref('rpt_cohort_retention'),
+        'source': ref('int_cohort_retention_suppressed'),
+        'count_column': 'active_subjects',
+        'quasi_identifiers': ['cohort_month', 'months_since_first_purchase'],
+        'levels': [],
+        'cell_filter': 'true',
+    },
+    'rpt_lifetime_value': {
+        'relation': ref('rpt_lifetime_value'),
+        'source': ref('int_lifetime_value_cells_suppressed'),
+        'count_column': 'member_count',
+        'quasi_identifiers': ['cohort_month', 'cell_level', 'segment_name'],
+        'levels': [],
     },
 } -%}
 with
@@ -68,14 +91,18 @@ with
 {%- for name, table in aggregated.items() %}
 
 {{ name }}_suppression as (
-    {#- Suppressed members are counted in cells only: a total row counts them again. #}
+    {#- Suppressed members are counted in cells only: a total row counts them again.
+        A table without generalization hierarchies reports 'none'. #}
     select
-        coalesce(sum({{ table.count_column }}) filter (where is_suppressed and cell_level = 'cell'), 0)
+        coalesce(sum({{ table.count_column }}) filter (
+            where is_suppressed and {{ table.get('cell_filter', "cell_level = 'cell'") }}), 0)
             as suppressed_records,
         count(*) filter (where is_suppressed) as suppressed_cells,
         {%- for level in table.levels %}
         '{{ level | replace('_level', '') }}=' || cast(max({{ level }}) as varchar)
         {%- if not loop.last %} || ', ' ||{% endif %}
+        {%- else %}
+        'none'
         {%- endfor %} as generalization
     from {{ table.source }}
 ),

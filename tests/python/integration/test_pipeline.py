@@ -24,7 +24,15 @@ from browser import page_requests_off_the_machine, run_chromium
 from common import PROJECT_DIR
 from dbt_harness import project_with_fixtures
 
-PUBLISHED_TABLES = ["fct_segment_profiles", "rpt_segment_summary"]
+# Published model -> its schema in the warehouse, in the order of the publication (by name).
+PUBLISHED_SCHEMAS = {
+    "fct_segment_profiles": "segments",
+    "rpt_campaign_performance": "measurement",
+    "rpt_cohort_retention": "measurement",
+    "rpt_lifetime_value": "measurement",
+    "rpt_segment_summary": "segments",
+}
+PUBLISHED_TABLES = list(PUBLISHED_SCHEMAS)
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -133,7 +141,8 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
             "select any_value(key_fingerprint) from pseudonymized.int_pseudonym_key_registry"
         ).fetchone()
         for table in manifest["tables"]:
-            (rows,) = con.execute(f"select count(*) from segments.{table['model']}").fetchone()
+            schema = PUBLISHED_SCHEMAS[table["model"]]
+            (rows,) = con.execute(f"select count(*) from {schema}.{table['model']}").fetchone()
             assert table["rows"] == rows
     assert manifest["key_fingerprint"] == fingerprint
     with duckdb.connect(str(published / "segments.duckdb"), read_only=True) as con:

@@ -33,9 +33,7 @@ def manifest(built) -> dict:
 def _project_nodes(manifest: dict, kind: str) -> list[dict]:
     nodes = manifest["sources"] if kind == "source" else manifest["nodes"]
     return [
-        n
-        for n in nodes.values()
-        if n["package_name"] == PROJECT and n["resource_type"] == kind
+        n for n in nodes.values() if n["package_name"] == PROJECT and n["resource_type"] == kind
     ]
 
 

@@ -184,7 +184,13 @@ def test_risk_report_matches_the_published_tables(built):
             "suppressed_cells from segments.rpt_reidentification_risk"
         )
     }
-    assert set(report) == {"fct_segment_profiles", "rpt_segment_summary"}
+    assert set(report) == {
+        "fct_segment_profiles",
+        "rpt_segment_summary",
+        "rpt_campaign_performance",
+        "rpt_cohort_retention",
+        "rpt_lifetime_value",
+    }
 
     qi = ", ".join(PROFILE_QUASI_IDENTIFIERS)
     sizes = _classes(built.query(f"select {qi} from segments.fct_segment_profiles"))

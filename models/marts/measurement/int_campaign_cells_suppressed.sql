@@ -1,0 +1,293 @@
+{#-
+    One row per campaign (in the reporting window) and primary segment cell,
+    plus one total row per campaign: recipients, sends, opens, clicks,
+    unsubscribes, conversions and attributed revenue, and whether (and why)
+    the row is suppressed. rpt_campaign_performance publishes the rest.
+
+    Groups are declared, not found in the data: every campaign launched in
+    the window x every exclusive segment of the seed segment_definitions
+    plus no_primary_segment (recipients without a primary segment). These
+    cells partition a campaign's recipients, so a campaign total is the sum
+    of its cells, and small_cell_suppression() protects them (primary and
+    secondary suppression, a campaign below k withheld whole).
+
+    Differential privacy: when rpt_campaign_performance declares
+    meta.privacy.differential_privacy with enabled: true (macro
+    dp_settings), each subject's contribution is bounded first (only their
+    max_campaigns_per_subject most recent campaigns count, sends count once
+    per recipient, attributed revenue is clamped to [0, revenue_clamp_eur]
+    per recipient and campaign), then every cell's six measures get OpenDP
+    Laplace noise with epsilon / 6 each: counts at sensitivity
+    max_campaigns_per_subject, revenue at max_campaigns_per_subject x
+    revenue_clamp_eur. Totals are sums of noisy cells and suppression looks
+    at the noisy recipient count: both post-processing, so they spend no
+    budget. Exact counts stay out of the published columns (only
+    exact_recipient_count, for the audit, in this unpublished table).
+-#}
+{%- set k = var('segments_k') | int -%}
+{%- set dp = dp_settings('rpt_campaign_performance') -%}
+{%- set measures = 6 -%}
+
+with
+
+recipient_outcomes as (
+    select
+        campaign_id,
+        campaign_name,
+        campaign_objective,
+        launched_date,
+        customer_key,
+        primary_segment,
+        send_count,
+        is_opened,
+        is_clicked,
+        is_unsubscribed,
+        is_converted,
+        attributed_revenue_eur
+    from {{ ref('int_campaign_recipient_outcomes') }}
+),
+
+segment_definitions as (
+    select
+        segment_name,
+        is_exclusive
+    from {{ ref('segment_definitions') }}
+),
+
+campaigns_declared as (
+    select distinct
+        recipient_outcomes.campaign_id,
+        recipient_outcomes.campaign_name,
+        recipient_outcomes.campaign_objective,
+        recipient_outcomes.launched_date
+    from recipient_outcomes
+),
+
+segments_declared as (
+    select segment_definitions.segment_name
+    from segment_definitions
+    where segment_definitions.is_exclusive
+    union all
+    select 'no_primary_segment' as segment_name
+),
+
+recipients_bounded as (
+    select
+        recipient_outcomes.campaign_id,
+        recipient_outcomes.customer_key,
+        recipient_outcomes.primary_segment,
+        {%- if dp %}
+        {#- Contribution bounds: one send per recipient, revenue clamped, and
+            (where clause below) at most max_campaigns_per_subject campaigns. #}
+        least(recipient_outcomes.send_count, 1) as send_count,
+        least(greatest(recipient_outcomes.attributed_revenue_eur, 0), {{ dp.revenue_clamp_eur }})
+            as attributed_revenue_eur,
+        {%- else %}
+        recipient_outcomes.send_count,
+        recipient_outcomes.attributed_revenue_eur,
+        {%- endif %}
+        recipient_outcomes.is_opened,
+        recipient_outcomes.is_clicked,
+        recipient_outcomes.is_unsubscribed,
+        recipient_outcomes.is_converted,
+        row_number() over (
+            partition by recipient_outcomes.customer_key
+            order by recipient_outcomes.launched_date desc, recipient_outcomes.campaign_id desc
+        ) as campaign_recency_rank
+    from recipient_outcomes
+    where recipient_outcomes.customer_key is not null
+),
+
+cells_exact as (
+    select
+        campaigns_declared.campaign_id,
+        campaigns_declared.campaign_name,
+        campaigns_declared.campaign_objective,
+        campaigns_declared.launched_date,
+        'cell' as cell_level,
+        segments_declared.segment_name,
+        count(recipients_bounded.customer_key) as recipient_count,
+        coalesce(sum(recipients_bounded.send_count), 0) as send_count,
+        count(*) filter (where recipients_bounded.is_opened) as open_count,
+        count(*) filter (where recipients_bounded.is_clicked) as click_count,
+        count(*) filter (where recipients_bounded.is_unsubscribed) as unsubscribe_count,
+        count(*) filter (where recipients_bounded.is_converted) as conversion_count,
+        coalesce(sum(recipients_bounded.attributed_revenue_eur), 0) as revenue_eur
+    from campaigns_declared
+    cross join segments_declared
+    left join recipients_bounded
+        on
+            campaigns_declared.campaign_id = recipients_bounded.campaign_id
+            and segments_declared.segment_name = recipients_bounded.primary_segment
+            {%- if dp %}
+            and recipients_bounded.campaign_recency_rank <= {{ dp.max_campaigns_per_subject }}
+            {%- endif %}
+    group by
+        campaigns_declared.campaign_id,
+        campaigns_declared.campaign_name,
+        campaigns_declared.campaign_objective,
+        campaigns_declared.launched_date,
+        segments_declared.segment_name
+),
+
+{#- The released measures of each cell: exact, or noisy under DP. Materialized,
+    so each cell's noise is drawn once however often it is read below. #}
+cells_released as {{ materialized_cte() }} (
+    select
+        cells_exact.campaign_id,
+        cells_exact.campaign_name,
+        cells_exact.campaign_objective,
+        cells_exact.launched_date,
+        cells_exact.cell_level,
+        cells_exact.segment_name,
+        cells_exact.recipient_count as exact_recipient_count,
+        {%- if dp %}
+        {%- set count_sensitivity = dp.max_campaigns_per_subject -%}
+        {%- set revenue_sensitivity = dp.max_campaigns_per_subject * dp.revenue_clamp_eur -%}
+        {%- set epsilon_each = dp.epsilon / measures %}
+        greatest({{ dp_noisy('count', 'cells_exact.recipient_count', count_sensitivity, epsilon_each) }}, 0)
+            as recipient_count,
+        greatest({{ dp_noisy('count', 'cells_exact.open_count', count_sensitivity, epsilon_each) }}, 0)
+            as open_count,
+        greatest({{ dp_noisy('count', 'cells_exact.click_count', count_sensitivity, epsilon_each) }}, 0)
+            as click_count,
+        greatest({{ dp_noisy('count', 'cells_exact.unsubscribe_count', count_sensitivity, epsilon_each) }}, 0)
+            as unsubscribe_count,
+        greatest({{ dp_noisy('count', 'cells_exact.conversion_count', count_sensitivity, epsilon_each) }}, 0)
+            as conversion_count,
+        greatest({{ dp_noisy('sum', 'cells_exact.revenue_eur', revenue_sensitivity, epsilon_each) }}, 0)
+            as revenue_eur
+        {%- else %}
+        cells_exact.recipient_count,
+        cells_exact.open_count,
+        cells_exact.click_count,
+        cells_exact.unsubscribe_count,
+        cells_exact.conversion_count,
+        cells_exact.revenue_eur
+        {%- endif %}
+    from cells_exact
+),
+
+cells_measured as (
+    select
+        cells_released.campaign_id,
+        cells_released.campaign_name,
+        cells_released.campaign_objective,
+        cells_released.launched_date,
+        cells_released.cell_level,
+        cells_released.segment_name,
+        cells_released.exact_recipient_count,
+        cells_released.recipient_count,
+        {%- if dp %}
+        {#- One send per recipient under DP (its contribution bound). #}
+        cells_released.recipient_count as send_count,
+        {%- else %}
+        cells_exact.send_count,
+        {%- endif %}
+        cells_released.open_count,
+        cells_released.click_count,
+        cells_released.unsubscribe_count,
+        cells_released.conversion_count,
+        cells_released.revenue_eur
+    from cells_released
+    inner join cells_exact
+        on
+            cells_released.campaign_id = cells_exact.campaign_id
+            and cells_released.segment_name = cells_exact.segment_name
+),
+
+campaign_totals as (
+    select
+        cells_measured.campaign_id,
+        any_value(cells_measured.campaign_name) as campaign_name,
+        any_value(cells_measured.campaign_objective) as campaign_objective,
+        any_value(cells_measured.launched_date) as launched_date,
+        'campaign_total' as cell_level,
+        'all' as segment_name,
+        sum(cells_measured.exact_recipient_count) as exact_recipient_count,
+        sum(cells_measured.recipient_count) as recipient_count,
+        sum(cells_measured.send_count) as send_count,
+        sum(cells_measured.open_count) as open_count,
+        sum(cells_measured.click_count) as click_count,
+        sum(cells_measured.unsubscribe_count) as unsubscribe_count,
+        sum(cells_measured.conversion_count) as conversion_count,
+        sum(cells_measured.revenue_eur) as revenue_eur
+    from cells_measured
+    group by cells_measured.campaign_id
+),
+
+{{ small_cell_suppression(
+    cells='cells_measured',
+    totals='campaign_totals',
+    group_by=['campaign_id'],
+    order_by=['segment_name'],
+    count_column='recipient_count',
+    k=k,
+    group_below_k_reason='campaign_below_k',
+) }},
+
+rows_unioned as (
+    select
+        cells_measured_suppressed.campaign_id,
+        cells_measured_suppressed.campaign_name,
+        cells_measured_suppressed.campaign_objective,
+        cells_measured_suppressed.launched_date,
+        cells_measured_suppressed.cell_level,
+        cells_measured_suppressed.segment_name,
+        cells_measured_suppressed.exact_recipient_count,
+        cells_measured_suppressed.recipient_count,
+        cells_measured_suppressed.send_count,
+        cells_measured_suppressed.open_count,
+        cells_measured_suppressed.click_count,
+        cells_measured_suppressed.unsubscribe_count,
+        cells_measured_suppressed.conversion_count,
+        cells_measured_suppressed.revenue_eur,
+        cells_measured_suppressed.suppression_reason
+    from cells_measured_suppressed
+    union all
+    select
+        campaign_totals_suppressed.campaign_id,
+        campaign_totals_suppressed.campaign_name,
+        campaign_totals_suppressed.campaign_objective,
+        campaign_totals_suppressed.launched_date,
+        campaign_totals_suppressed.cell_level,
+        campaign_totals_suppressed.segment_name,
+        campaign_totals_suppressed.exact_recipient_count,
+        campaign_totals_suppressed.recipient_count,
+        campaign_totals_suppressed.send_count,
+        campaign_totals_suppressed.open_count,
+        campaign_totals_suppressed.click_count,
+        campaign_totals_suppressed.unsubscribe_count,
+        campaign_totals_suppressed.conversion_count,
+        campaign_totals_suppressed.revenue_eur,
+        campaign_totals_suppressed.suppression_reason
+    from campaign_totals_suppressed
+),
+
+final as (
+    select
+        cast(rows_unioned.campaign_id as bigint) as campaign_id,
+        rows_unioned.campaign_name,
+        rows_unioned.campaign_objective,
+        rows_unioned.launched_date,
+        rows_unioned.cell_level,
+        rows_unioned.segment_name,
+        cast(rows_unioned.exact_recipient_count as integer) as exact_recipient_count,
+        cast(rows_unioned.recipient_count as integer) as recipient_count,
+        cast(rows_unioned.send_count as integer) as send_count,
+        cast(rows_unioned.open_count as integer) as open_count,
+        cast(rows_unioned.click_count as integer) as click_count,
+        cast(rows_unioned.unsubscribe_count as integer) as unsubscribe_count,
+        cast(rows_unioned.conversion_count as integer) as conversion_count,
+        cast(round(rows_unioned.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
+        {{ 'true' if dp else 'false' }} as is_differentially_private,
+        cast({{ dp.epsilon if dp else 'null' }} as double) as dp_epsilon,
+        rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }} < {{ as_of_date() }}
+            as is_attribution_complete,
+        rows_unioned.suppression_reason is not null as is_suppressed,
+        rows_unioned.suppression_reason,
+        {{ as_of_date() }} as as_of_date
+    from rows_unioned
+)
+
+select * from final

@@ -1,0 +1,136 @@
+{#-
+    One row per acquisition cohort (month of the first purchase) and month
+    since it (0 = the first-purchase month, up to the month of as_of): the
+    cohort's size, how many of its members purchased in that month, their
+    spend, and whether (and why) the row is suppressed. A member active in
+    several months counts in each, so the cells of a cohort do not add up
+    to its size: primary suppression only (additive=false), and a cohort
+    below k is withheld whole.
+-#}
+{%- set k = var('segments_k') | int -%}
+
+with
+
+customer_behavior as (
+    select
+        customer_key,
+        first_purchase_cohort_month
+    from {{ ref('fct_customer_behavior') }}
+),
+
+orders as (
+    select
+        customer_key,
+        ordered_date,
+        order_status,
+        order_value_eur
+    from {{ ref('fct_orders') }}
+),
+
+buyers as (
+    select
+        customer_behavior.customer_key,
+        customer_behavior.first_purchase_cohort_month as cohort_month
+    from customer_behavior
+    where customer_behavior.first_purchase_cohort_month is not null
+),
+
+cohorts_sized as (
+    select
+        buyers.cohort_month,
+        count(*) as cohort_size,
+        {{ dbt.datediff('buyers.cohort_month', dbt.date_trunc('month', as_of_date()), 'month') }}
+            as months_observed
+    from buyers
+    group by buyers.cohort_month
+),
+
+purchases_by_month as (
+    select
+        orders.customer_key,
+        {{ dbt.date_trunc('month', 'orders.ordered_date') }} as order_month,
+        sum(orders.order_value_eur) as order_value_eur
+    from orders
+    where
+        orders.order_status in ({{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }})
+        and orders.ordered_date <= {{ as_of_date() }}
+    group by
+        orders.customer_key,
+        {{ dbt.date_trunc('month', 'orders.ordered_date') }}
+),
+
+activity_by_cohort_month as (
+    select
+        buyers.cohort_month,
+        {{ dbt.datediff('buyers.cohort_month', 'purchases_by_month.order_month', 'month') }}
+            as months_since_first_purchase,
+        count(distinct buyers.customer_key) as active_subjects,
+        sum(purchases_by_month.order_value_eur) as revenue_eur
+    from buyers
+    inner join purchases_by_month
+        on buyers.customer_key = purchases_by_month.customer_key
+    group by all
+),
+
+month_offsets as (
+    select month_offset.range as months_since_first_purchase
+    from range(0, 1200) as month_offset
+),
+
+cells_measured as (
+    select
+        cohorts_sized.cohort_month,
+        month_offsets.months_since_first_purchase,
+        cohorts_sized.cohort_size,
+        coalesce(activity_by_cohort_month.active_subjects, 0) as active_subjects,
+        coalesce(activity_by_cohort_month.revenue_eur, 0) as revenue_eur
+    from cohorts_sized
+    inner join month_offsets
+        on month_offsets.months_since_first_purchase <= cohorts_sized.months_observed
+    left join activity_by_cohort_month
+        on
+            cohorts_sized.cohort_month = activity_by_cohort_month.cohort_month
+            and month_offsets.months_since_first_purchase
+                = activity_by_cohort_month.months_since_first_purchase
+),
+
+{{ small_cell_suppression(
+    cells='cells_measured',
+    totals='cohorts_sized',
+    group_by=['cohort_month'],
+    order_by=['months_since_first_purchase'],
+    count_column='active_subjects',
+    total_count_column='cohort_size',
+    k=k,
+    group_below_k_reason='cohort_below_k',
+    additive=false,
+) }},
+
+final as (
+    select
+        cells_measured_suppressed.cohort_month,
+        cast(cells_measured_suppressed.months_since_first_purchase as integer)
+            as months_since_first_purchase,
+        cast(cells_measured_suppressed.cohort_size as integer) as cohort_size,
+        cast(cells_measured_suppressed.active_subjects as integer) as active_subjects,
+        cast(round(cells_measured_suppressed.active_subjects / cells_measured_suppressed.cohort_size, 4)
+            as decimal(5, 4)) as retention_rate,
+        cast(round(cells_measured_suppressed.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
+        {#- Observed value per member so far: spend of the whole cohort up to this
+            month over its size (the cohort's lifetime value curve). #}
+        cast(round(
+            sum(cells_measured_suppressed.revenue_eur) over (
+                partition by cells_measured_suppressed.cohort_month
+                order by cells_measured_suppressed.months_since_first_purchase
+            ) / cells_measured_suppressed.cohort_size, 2) as decimal(14, 2))
+            as cumulative_value_per_member_eur,
+        cells_measured_suppressed.months_since_first_purchase
+            = {{ dbt.datediff('cells_measured_suppressed.cohort_month', dbt.date_trunc('month', as_of_date()), 'month') }}
+            as is_partial_month,
+        cells_measured_suppressed.suppression_reason is not null as is_suppressed,
+        cells_measured_suppressed.suppression_reason,
+        {{ as_of_date() }} as as_of_date
+    from cells_measured_suppressed
+)
+
+select * from final
