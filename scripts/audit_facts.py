@@ -191,30 +191,48 @@ def retention_tests(manifest: dict) -> list[dict]:
     return sorted(tests, key=lambda t: (t["model"], t["column"]))
 
 
-def _personal_categories(nodes: Iterable[dict]) -> list[str]:
+def _is_personal(classification: str | None, category: str | None) -> bool:
+    return bool(
+        category
+        and classification not in NON_PERSONAL_CLASSES
+        and not category.startswith("system.")
+    )
+
+
+def personal_categories(
+    nodes: Iterable[dict], column_lineage: dict[str, dict[str, list]]
+) -> list[str]:
+    """Personal data categories the models process: their own columns' data_category, and the
+    category of every source column their columns trace to (a birth date that only decides an
+    age band is still processed)."""
     found = set()
     for node in nodes:
-        for column in node["columns"].values():
+        for name, column in node["columns"].items():
             meta = column_privacy(column)
-            category = meta.get("data_category")
-            if (
-                category
-                and meta.get("classification") not in NON_PERSONAL_CLASSES
-                and not category.startswith("system.")
-            ):
-                found.add(category)
+            if _is_personal(meta.get("classification"), meta.get("data_category")):
+                found.add(meta["data_category"])
+            for entry in column_lineage.get(node["name"], {}).get(name, []):
+                if _is_personal(entry.get("source_classification"), entry.get("data_category")):
+                    found.add(entry["data_category"])
     return sorted(found)
 
 
 def ropa(
-    con: duckdb.DuckDBPyConnection, manifest: dict, controller: str, k: int, l_diverse: int
+    con: duckdb.DuckDBPyConnection,
+    manifest: dict,
+    controller: str,
+    k: int,
+    l_diverse: int,
+    column_lineage: dict[str, dict[str, list]],
 ) -> dict:
     """Record of Processing Activities (GDPR art. 30(1)), one activity per consent purpose.
 
     Generated from metadata, not written by hand: purposes, descriptions and legal bases from
     the seed consent_purposes; data categories from meta.privacy of the columns of every model
-    the purpose covers and the models it reads; recipients from the exposures; retention from
-    the within_retention tests on those models and the seed retention_policies."""
+    the purpose covers, of the source columns they trace to (lineage) and the categories an
+    exposure of the purpose declares (meta.privacy.data_categories: what leaves the warehouse);
+    recipients from the exposures; retention from the within_retention tests on the models
+    the purpose reads and the seed retention_policies."""
     purposes = con.execute(
         "select consent_purpose, description, legal_basis, data_use "
         "from reference.consent_purposes order by consent_purpose"
@@ -243,10 +261,25 @@ def ropa(
     for purpose, description, legal_basis, data_use in purposes:
         scoped = [n for n in all_models if privacy(n).get("consent_purpose") == purpose]
         scoped_ids = {n["unique_id"] for n in scoped}
-        read = set(scoped_ids)
-        for node in scoped:
-            read |= ancestors(manifest, node["unique_id"])
-        read_models = [n for n in all_models if n["unique_id"] in read]
+        purpose_exposures = [
+            exposure
+            for exposure in exposures
+            if privacy(exposure).get("consent_purpose") == purpose
+            or set(exposure["depends_on"]["nodes"]) & scoped_ids
+            and not privacy(exposure).get("consent_purpose")
+        ]
+        used = scoped_ids | {
+            unique_id
+            for exposure in purpose_exposures
+            for unique_id in exposure["depends_on"]["nodes"]
+            if unique_id.startswith("model.")
+        }
+        read = set(used)
+        for unique_id in used:
+            read |= ancestors(manifest, unique_id)
+        categories = set(personal_categories(scoped, column_lineage))
+        for exposure in purpose_exposures:
+            categories |= set(privacy(exposure).get("data_categories") or [])
         recipients = [
             {
                 "name": exposure["name"],
@@ -256,12 +289,9 @@ def ropa(
                 "recipients": privacy(exposure).get("recipients"),
                 "description": " ".join((exposure.get("description") or "").split()),
             }
-            for exposure in exposures
-            if privacy(exposure).get("consent_purpose") == purpose
-            or set(exposure["depends_on"]["nodes"]) & scoped_ids
-            and not privacy(exposure).get("consent_purpose")
+            for exposure in purpose_exposures
         ]
-        categories = sorted({t["data_category"] for t in retention if t["model"] in read})
+        retained = sorted({t["data_category"] for t in retention if t["model"] in read})
         activities.append(
             {
                 "purpose": purpose,
@@ -269,13 +299,13 @@ def ropa(
                 "legal_basis": legal_basis,
                 "data_use": data_use,
                 "data_subjects": "customers of the shop (identified through the keyed pseudonym)",
-                "data_categories": _personal_categories(read_models),
+                "data_categories": sorted(categories),
                 "recipients": recipients,
                 "retention": [
                     policies.get(c, {"data_category": c, "retention_days": None, "basis": None})
-                    for c in categories
+                    for c in retained
                 ],
-                "models": sorted(n["name"] for n in scoped),
+                "models": sorted(n["name"] for n in all_models if n["unique_id"] in used),
                 "safeguards": [
                     f"direct identifiers ({pseudonymized_sources} source columns) are dropped "
                     "or replaced by keyed HMAC-SHA256 pseudonyms in the first layer past staging",

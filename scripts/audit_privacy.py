@@ -429,7 +429,7 @@ def _report_sections(
         "segment_sizes": lambda: segment_sizes(con),
         "consent_coverage": lambda: consent_coverage(con),
         "quarantine": lambda: quarantine(con),
-        "ropa": lambda: ropa(con, manifest, controller, k, l_diverse),
+        "ropa": lambda: ropa(con, manifest, controller, k, l_diverse, column_lineage),
         "lineage": lambda: column_lineage,
     }
     for name, read in readers.items():

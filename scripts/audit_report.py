@@ -97,9 +97,28 @@ CHECK_METHODS = {
         "pseudonymization key, byte for byte (invariant 2)."
     ),
     "lineage": (
-        "Traces every published column back through the compiled models to its source "
-        "columns and records the transformations on the way; a column that traces to a direct "
-        "identifier without hashing or aggregation fails."
+        "Parses the compiled SQL of every model with sqlglot, qualified against the columns "
+        "the warehouse holds, and traces every column past staging hop by hop to source "
+        "columns, classifying each hop (hashed, aggregated, generalized, passed through, "
+        "consent filtered). Fails when a mart or published column carries a direct "
+        "identifier's value without a keyed hash or an aggregate, when a column traces to a "
+        "source column without privacy metadata, or when a model cannot be parsed "
+        "(invariant 1)."
+    ),
+    "erasure": (
+        "Computes the pseudonym of every subject with an accepted erasure request itself, "
+        "from the staged requests and the key, and searches every text column of every table "
+        "past staging for them (invariant 4)."
+    ),
+    "retention": (
+        "Recomputes every within_retention test: counts the rows of the tested column dated "
+        "before the as-of date minus the retention days of its category, read from the "
+        "retention_policies seed (invariant 5)."
+    ),
+    "pii_patterns": (
+        "Matches every text column of every table past staging against patterns of email "
+        "addresses, phone numbers and IPv4/IPv6 addresses, whatever the column is called or "
+        "classified as; counts only (invariant 1)."
     ),
 }
 

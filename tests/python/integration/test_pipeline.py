@@ -126,6 +126,15 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "secret_hygiene",
     ]
     assert [t["name"] for t in audit["published_tables"]] == PUBLISHED_TABLES
+    # The RoPA's categories follow the lineage: analytics derives an age band from the birth
+    # date but never touches an email address; the audience export sends email addresses.
+    activities = {a["purpose"]: a for a in audit["ropa"]["activities"]}
+    assert set(activities) == {"analytics", "marketing_email", "personalization"}
+    analytics = activities["analytics"]["data_categories"]
+    assert "user.demographic.date_of_birth" in analytics
+    assert "user.contact.email" not in analytics
+    assert "user.contact.email" in activities["marketing_email"]["data_categories"]
+    assert [r["name"] for r in activities["marketing_email"]["recipients"]] == ["audience_export"]
     report_page = (root / "target" / "privacy_audit.html").read_text()
     assert all(f'id="{s}"' in report_page for s in ("summary", "checks", "ropa"))
     assert "audit:       pass" in done.stdout

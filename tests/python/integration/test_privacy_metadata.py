@@ -66,6 +66,18 @@ def test_every_column_carries_valid_privacy_metadata(manifest, kind):
     assert not problems, "\n".join(problems)
 
 
+def test_exposures_declare_a_purpose_recipients_and_real_categories(manifest):
+    """The Record of Processing Activities takes recipients and what leaves the warehouse
+    from the exposures: every one names its purpose and recipients, and the categories it
+    declares are fideslang's."""
+    exposures = list(manifest["exposures"].values())
+    assert exposures
+    for exposure in exposures:
+        privacy = exposure["config"]["meta"]["privacy"]
+        assert privacy.get("recipients") and privacy.get("consent_purpose"), exposure["name"]
+        assert set(privacy.get("data_categories", [])) <= DATA_CATEGORIES, exposure["name"]
+
+
 def test_the_check_rejects_a_category_outside_fideslang():
     """The check above is not vacuous: a made-up category or a missing field fails."""
     node = {
