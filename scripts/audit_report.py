@@ -709,6 +709,8 @@ def quarantine_chart(report: dict) -> str:
         detail = "; ".join(f"{t}: {fmt_number(int(n))}" for t, n in sorted(tables.items()))
         text = f"{fmt_number(int(total))} {'row' if total == 1 else 'rows'}"
         bars.append(Bar(reason, total, text, f"{reason}: {detail}", "quarantine"))
+    if not bars:  # the audit read the summary and it is empty: every raw row was valid
+        return no_data_svg("chart-quarantine", title, "no row was quarantined")
     return hbar_chart("chart-quarantine", title, bars)
 
 

@@ -396,7 +396,8 @@ def test_empty_data_renders_no_data(rendered: str) -> None:
     report["quarantine"] = []
     charts = section_html(audit_report.render_html(report), "charts")
     assert "no data</text>" in svg_by_id(charts, "chart-segments")
-    assert "no data</text>" in svg_by_id(charts, "chart-quarantine")
+    # An empty quarantine summary is a fact, not missing data.
+    assert "no row was quarantined</text>" in svg_by_id(charts, "chart-quarantine")
 
 
 @pytest.mark.parametrize(
