@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import duckdb
+from common import privacy_meta, published_models
 
-CONSENT_LAYERS_PAST_STAGING = ("behavior", "segments", "measurement")
 NON_PERSONAL_CLASSES = ("non_personal", "aggregate")
 
 
@@ -20,26 +20,11 @@ def relation(node: dict) -> str:
     return f'"{node["schema"]}"."{node.get("alias") or node["name"]}"'
 
 
-def privacy(node: dict) -> dict:
-    """A node's meta.privacy (dbt 1.11 keeps meta under config; older artifacts at top level)."""
-    return (node.get("config", {}).get("meta") or {}).get("privacy") or (
-        node.get("meta") or {}
-    ).get("privacy", {})
-
-
-def column_privacy(column: dict) -> dict:
-    return (column.get("config", {}).get("meta") or column.get("meta") or {}).get("privacy", {})
-
-
 def models(manifest: dict) -> list[dict]:
     return sorted(
         (n for n in manifest["nodes"].values() if n["resource_type"] == "model"),
         key=lambda n: n["name"],
     )
-
-
-def published_models(manifest: dict) -> list[dict]:
-    return [node for node in models(manifest) if privacy(node).get("published")]
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -54,12 +39,13 @@ def class_sizes(
     con: duckdb.DuckDBPyConnection, node: dict
 ) -> tuple[list[dict[str, int]], dict[str, Any]]:
     """Size histogram of a published table's equivalence classes (row level: rows per
-    quasi-identifier combination; aggregated: the subject count of each cell) and its risk."""
-    meta = privacy(node)
+    quasi-identifier combination; aggregated: the subject count of each cell, NULL as 0) and
+    its risk. The audit's k-anonymity check and the report read the same histogram."""
+    meta = privacy_meta(node)
     table = relation(node)
     count_column = meta.get("subject_count_column")
     if count_column:
-        sizes_sql = f'select "{count_column}" as size from {table}'
+        sizes_sql = f'select coalesce("{count_column}", 0) as size from {table}'
     else:
         group_by = ", ".join(f'"{q}"' for q in meta.get("quasi_identifiers") or [])
         if not group_by:
@@ -70,7 +56,6 @@ def class_sizes(
         for size, classes in con.execute(
             f"select size, count(*) from ({sizes_sql}) group by size order by size"
         ).fetchall()
-        if size is not None
     ]
     classes = sum(h["classes"] for h in histogram)
     records = sum(h["size"] * h["classes"] for h in histogram)
@@ -86,14 +71,18 @@ def class_sizes(
 
 
 def published_tables(
-    con: duckdb.DuckDBPyConnection, manifest: dict, column_lineage: dict[str, dict[str, list]]
+    con: duckdb.DuckDBPyConnection,
+    manifest: dict,
+    column_lineage: dict[str, dict[str, list]],
+    sizes: dict[str, tuple[list[dict[str, int]], dict[str, Any]]],
 ) -> list[dict]:
-    """One entry per published model: its facts, risk, class sizes and columns with lineage."""
+    """One entry per published model: its facts, risk, class sizes (from `sizes`, the audit's
+    check, or computed) and columns with lineage."""
     tables = []
     for node in published_models(manifest):
-        meta = privacy(node)
+        meta = privacy_meta(node)
         (rows,) = con.execute(f"select count(*) from {relation(node)}").fetchone()
-        histogram, risk = class_sizes(con, node)
+        histogram, risk = sizes.get(node["name"]) or class_sizes(con, node)
         lineage_of = column_lineage.get(node["name"], {})
         tables.append(
             {
@@ -110,8 +99,8 @@ def published_tables(
                     {
                         "name": name,
                         "description": column.get("description", ""),
-                        "classification": column_privacy(column).get("classification"),
-                        "data_category": column_privacy(column).get("data_category"),
+                        "classification": privacy_meta(column).get("classification"),
+                        "data_category": privacy_meta(column).get("data_category"),
                         "lineage": lineage_of.get(name, []),
                     }
                     for name, column in node["columns"].items()
@@ -208,7 +197,7 @@ def personal_categories(
     found = set()
     for node in nodes:
         for name, column in node["columns"].items():
-            meta = column_privacy(column)
+            meta = privacy_meta(column)
             if _is_personal(meta.get("classification"), meta.get("data_category")):
                 found.add(meta["data_category"])
             for entry in column_lineage.get(node["name"], {}).get(name, []):
@@ -250,7 +239,7 @@ def ropa(
         1
         for source in manifest["sources"].values()
         for column in source["columns"].values()
-        if column_privacy(column).get("classification") == "direct_identifier"
+        if privacy_meta(column).get("classification") == "direct_identifier"
     )
     consent_tests = sum(
         1
@@ -259,14 +248,14 @@ def ropa(
     )
     activities = []
     for purpose, description, legal_basis, data_use in purposes:
-        scoped = [n for n in all_models if privacy(n).get("consent_purpose") == purpose]
+        scoped = [n for n in all_models if privacy_meta(n).get("consent_purpose") == purpose]
         scoped_ids = {n["unique_id"] for n in scoped}
         purpose_exposures = [
             exposure
             for exposure in exposures
-            if privacy(exposure).get("consent_purpose") == purpose
+            if privacy_meta(exposure).get("consent_purpose") == purpose
             or set(exposure["depends_on"]["nodes"]) & scoped_ids
-            and not privacy(exposure).get("consent_purpose")
+            and not privacy_meta(exposure).get("consent_purpose")
         ]
         used = scoped_ids | {
             unique_id
@@ -279,14 +268,14 @@ def ropa(
             read |= ancestors(manifest, unique_id)
         categories = set(personal_categories(scoped, column_lineage))
         for exposure in purpose_exposures:
-            categories |= set(privacy(exposure).get("data_categories") or [])
+            categories |= set(privacy_meta(exposure).get("data_categories") or [])
         recipients = [
             {
                 "name": exposure["name"],
                 "label": exposure.get("label") or exposure["name"],
                 "type": exposure.get("type"),
                 "owner": (exposure.get("owner") or {}).get("name"),
-                "recipients": privacy(exposure).get("recipients"),
+                "recipients": privacy_meta(exposure).get("recipients"),
                 "description": " ".join((exposure.get("description") or "").split()),
             }
             for exposure in purpose_exposures

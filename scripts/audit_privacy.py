@@ -56,9 +56,9 @@ import duckdb
 import yaml
 from audit_facts import (
     as_of_date,
+    class_sizes,
     consent_coverage,
     models,
-    privacy,
     published_tables,
     quarantine,
     relation,
@@ -72,7 +72,9 @@ from common import (
     PROJECT_DIR,
     Settings,
     failed_nodes,
+    privacy_meta,
     pseudonymizer,
+    published_models,
     setup_logging,
     write_json_atomically,
     write_text_atomically,
@@ -83,6 +85,7 @@ from privacy_checks import (
     files_containing,
     scan_for_pii_patterns,
     scan_for_raw_identifiers,
+    text_columns,
 )
 
 BUILD_RESULTS = "build_results.json"
@@ -106,43 +109,37 @@ def project_vars() -> dict[str, Any]:
 
 
 def check_published_k_anonymity(
-    con: duckdb.DuckDBPyConnection, manifest: dict, k: int, l_diverse: int
+    con: duckdb.DuckDBPyConnection,
+    manifest: dict,
+    k: int,
+    l_diverse: int,
+    sizes: dict[str, tuple[list[dict[str, int]], dict[str, Any]]],
 ) -> list[str]:
+    """Every published table k-anonymous (or every cell >= k) and l-diverse (invariant 6).
+    Fills `sizes` (class size histogram and risk per table) for the report."""
     findings = []
-    for node in models(manifest):
-        meta = privacy(node)
-        if not meta.get("published"):
-            continue
-        table = relation(node)
+    for node in published_models(manifest):
+        meta = privacy_meta(node)
         quasi = meta.get("quasi_identifiers") or []
         count_column = meta.get("subject_count_column")
-        if count_column:
-            below, smallest = con.execute(
-                f'select count(*) filter (where "{count_column}" is null or "{count_column}" < ?), '
-                f'min("{count_column}") from {table}',
-                [k],
-            ).fetchone()
-            if below:
-                findings.append(f"{node['name']}: {below} cells count fewer than k={k} subjects")
-            continue
-        if not quasi:
+        if not quasi and not count_column:
             findings.append(f"{node['name']}: published without quasi_identifiers")
             continue
-        group_by = ", ".join(f'"{q}"' for q in quasi)
-        below, smallest = con.execute(
-            f"select count(*) filter (where n < ?), min(n) from "
-            f"(select count(*) as n from {table} group by {group_by})",
-            [k],
-        ).fetchone()
-        if below:
+        histogram, risk = sizes[node["name"]] = class_sizes(con, node)
+        below = sum(h["classes"] for h in histogram if h["size"] < k)
+        if below and count_column:
+            findings.append(f"{node['name']}: {below} cells count fewer than k={k} subjects")
+        elif below:
             findings.append(
-                f"{node['name']}: {below} equivalence classes below k={k} (smallest {smallest})"
+                f"{node['name']}: {below} equivalence classes below k={k} "
+                f"(smallest {risk['smallest_class']})"
             )
         sensitive = meta.get("sensitive_attribute")
-        if sensitive:
+        if sensitive and not count_column:
+            group_by = ", ".join(f'"{q}"' for q in quasi)
             (not_diverse,) = con.execute(
-                f"select count(*) filter (where v < ?) from "
-                f'(select count(distinct "{sensitive}") as v from {table} group by {group_by})',
+                f"select count(*) filter (where v < ?) from (select count(distinct "
+                f'"{sensitive}") as v from {relation(node)} group by {group_by})',
                 [l_diverse],
             ).fetchone()
             if not_diverse:
@@ -156,12 +153,11 @@ def check_published_k_anonymity(
 def check_consent(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[str]:
     findings = []
     for node in models(manifest):
-        purpose = privacy(node).get("consent_purpose")
+        purpose = privacy_meta(node).get("consent_purpose")
         subject_columns = [
             name
             for name, column in node["columns"].items()
-            if (column.get("meta") or {}).get("privacy", {}).get("classification") == "pseudonym"
-            and name == "customer_key"
+            if privacy_meta(column).get("classification") == "pseudonym" and name == "customer_key"
         ]
         if not purpose or not subject_columns:
             continue
@@ -211,23 +207,6 @@ def check_erasure(
             counts["found_after_erasure"] += rows
             findings.append(f"{schema}.{table}.{column}: {rows} rows of erased subjects")
     return findings
-
-
-def text_columns(
-    con: duckdb.DuckDBPyConnection, skip_schemas: tuple[str, ...]
-) -> list[tuple[str, str, str]]:
-    placeholders = ", ".join("?" for _ in skip_schemas)
-    return con.execute(
-        "select columns.table_schema, columns.table_name, columns.column_name "
-        "from information_schema.columns as columns "
-        "inner join information_schema.tables as tables "
-        "on tables.table_schema = columns.table_schema "
-        "and tables.table_name = columns.table_name "
-        "where columns.data_type = 'VARCHAR' and tables.table_type = 'BASE TABLE' "
-        "and columns.table_catalog = current_database() "
-        f"and columns.table_schema not in ({placeholders}) order by 1, 2, 3",
-        list(skip_schemas),
-    ).fetchall()
 
 
 def check_retention(con: duckdb.DuckDBPyConnection, manifest: dict, as_of: str | None) -> list[str]:
@@ -300,9 +279,10 @@ def run_audit(settings: Settings, out: Path) -> dict:
     try:
         as_of = as_of_date(con)
         erasure: dict[str, int] = {}
+        sizes: dict[str, tuple[list[dict[str, int]], dict[str, Any]]] = {}
         traced: list[ProjectLineage] = []
 
-        def lineage_findings() -> list[str]:
+        def trace_lineage() -> list[str]:
             traced.append(
                 trace_project(manifest, warehouse_catalog(con, manifest), target_dir=target)
             )
@@ -318,12 +298,12 @@ def run_audit(settings: Settings, out: Path) -> dict:
                 "lineage",
                 "every mart and published column traces to classified source columns, "
                 "direct identifiers only through hashing or aggregation",
-                lineage_findings,
+                trace_lineage,
             ),
             (
                 "published_k_anonymity",
                 f"published tables are {k}-anonymous and {l_diverse}-diverse",
-                lambda: check_published_k_anonymity(con, manifest, k, l_diverse),
+                lambda: check_published_k_anonymity(con, manifest, k, l_diverse, sizes),
             ),
             (
                 "consent",
@@ -353,7 +333,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
         for name, claim, check in checks:
             report_checks.append(_timed(name, claim, check))
         sections = _report_sections(
-            con, manifest, traced[0].columns if traced else {}, controller, k, l_diverse
+            con, manifest, traced[0].columns if traced else {}, sizes, controller, k, l_diverse
         )
         sections["as_of"] = as_of
         sections["erasure"] = {**_erasure_requests(con), **erasure}
@@ -418,6 +398,7 @@ def _report_sections(
     con: duckdb.DuckDBPyConnection,
     manifest: dict,
     column_lineage: dict[str, dict[str, list]],
+    sizes: dict[str, tuple[list[dict[str, int]], dict[str, Any]]],
     controller: str,
     k: int,
     l_diverse: int,
@@ -425,7 +406,7 @@ def _report_sections(
     """The report's descriptive sections; one that cannot be read is reported as missing."""
     sections: dict[str, Any] = {}
     readers: dict[str, Callable[[], Any]] = {
-        "published_tables": lambda: published_tables(con, manifest, column_lineage),
+        "published_tables": lambda: published_tables(con, manifest, column_lineage, sizes),
         "segment_sizes": lambda: segment_sizes(con),
         "consent_coverage": lambda: consent_coverage(con),
         "quarantine": lambda: quarantine(con),

@@ -13,7 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +123,25 @@ def pseudonymizer(key: bytes) -> Callable[[object], str]:
         return outer.hexdigest()
 
     return pseudonym
+
+
+def privacy_meta(entry: Mapping) -> dict:
+    """meta.privacy of a manifest node, source, column or exposure ({} if none); dbt 1.11 keeps
+    meta both under config and at the top level."""
+    for meta in ((entry.get("config") or {}).get("meta"), entry.get("meta")):
+        if isinstance(meta, Mapping) and isinstance(meta.get("privacy"), Mapping):
+            return dict(meta["privacy"])
+    return {}
+
+
+def published_models(manifest: dict) -> list[dict]:
+    """Model nodes marked meta.privacy.published, by name."""
+    nodes = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and privacy_meta(node).get("published")
+    ]
+    return sorted(nodes, key=lambda node: node["name"])
 
 
 def failed_nodes(run_results: dict) -> list[str]:

@@ -120,7 +120,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-from common import PROJECT_DIR, Settings
+from common import PROJECT_DIR, Settings, privacy_meta
 from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.optimizer.annotate_types import annotate_types
@@ -986,14 +986,6 @@ def model_sql(node: Mapping[str, Any], target_dir: Path | None = None) -> str | 
     return None
 
 
-def _privacy(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """meta.privacy of a node or column (dbt 1.11 keeps meta both at top level and in config)."""
-    for meta in (entry.get("meta"), (entry.get("config") or {}).get("meta")):
-        if isinstance(meta, Mapping) and isinstance(meta.get("privacy"), Mapping):
-            return meta["privacy"]
-    return {}
-
-
 def _traced_nodes(manifest: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for unique_id, node in manifest.get("nodes", {}).items():
         if node.get("resource_type") in ("model", "snapshot", "seed") and (
@@ -1012,12 +1004,12 @@ def _relations(manifest: Mapping[str, Any]) -> tuple[dict[str, Relation], dict[s
     by_key: dict[str, str] = {}
     for unique_id, node in _traced_nodes(manifest):
         kind = "seed" if node["resource_type"] == "seed" else "model"
-        columns = {name.lower(): _privacy(column) for name, column in node["columns"].items()}
+        columns = {name.lower(): privacy_meta(column) for name, column in node["columns"].items()}
         relations[unique_id] = Relation(unique_id, kind, node["name"], columns)
         alias = node.get("alias") or node["name"]
         by_key[_relation_key(node.get("database"), node.get("schema"), alias)] = unique_id
     for unique_id, source in manifest.get("sources", {}).items():
-        columns = {name.lower(): _privacy(column) for name, column in source["columns"].items()}
+        columns = {name.lower(): privacy_meta(column) for name, column in source["columns"].items()}
         label = f"{source['source_name']}.{source['name']}"
         relations[unique_id] = Relation(unique_id, "source", label, columns)
         by_key[_relation_key(SOURCE_CATALOG, source["source_name"], source["name"])] = unique_id
@@ -1108,7 +1100,7 @@ def trace_project(
     consent_keys = {
         key
         for key, unique_id in by_key.items()
-        if _privacy(manifest["nodes"].get(unique_id, {})).get("layer") == CONSENT_LAYER
+        if privacy_meta(manifest["nodes"].get(unique_id, {})).get("layer") == CONSENT_LAYER
     }
     models: dict[str, ModelLineage] = {}
     for unique_id, node in _traced_nodes(manifest):
@@ -1151,7 +1143,7 @@ def _model_lineage(
     trace: Callable[[str], SqlLineage],
     by_key: Mapping[str, str],
 ) -> ModelLineage:
-    meta = _privacy(node)
+    meta = privacy_meta(node)
     built = ((catalog.get("nodes") or {}).get(unique_id) or {}).get("columns") or {}
     model = ModelLineage(
         unique_id=unique_id,

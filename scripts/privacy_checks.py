@@ -67,14 +67,8 @@ def scan_for_raw_identifiers(
             + " union all ".join(selects)
             + f") where length(value) >= {MIN_VALUE_LENGTH}"
         )
-        text_columns = con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns "
-            "where table_catalog = 'warehouse' and data_type = 'VARCHAR' "
-            f"and table_schema not in ({', '.join(repr(s) for s in skip_schemas)}) "
-            "order by 1, 2, 3"
-        ).fetchall()
         leaks = []
-        for schema, table, column in text_columns:
+        for schema, table, column in text_columns(con, skip_schemas, catalog="warehouse"):
             (matches,) = con.execute(
                 f'select count(*) from warehouse."{schema}"."{table}" as scanned '
                 f'where lower(trim(scanned."{column}")) in (select value from identifier_values)'
@@ -84,6 +78,20 @@ def scan_for_raw_identifiers(
         return leaks
     finally:
         con.close()
+
+
+def text_columns(
+    con: duckdb.DuckDBPyConnection, skip_schemas: tuple[str, ...], catalog: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(schema, relation, column) of every text column of every table and view outside
+    skip_schemas, in `catalog` (default: the connection's database), in column order."""
+    placeholders = ", ".join("?" for _ in skip_schemas)
+    return con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_catalog = coalesce(?, current_database()) "
+        f"and table_schema not in ({placeholders}) order by 1, 2, ordinal_position",
+        [catalog, *skip_schemas],
+    ).fetchall()
 
 
 def files_containing(secret: str, paths: list[Path]) -> list[Path]:
@@ -129,12 +137,7 @@ def scan_for_pii_patterns(
 
     One scan per table (every column and pattern counted in one query); returns counts only."""
     columns: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column in con.execute(
-        "select table_schema, table_name, column_name from information_schema.columns "
-        "where data_type = 'VARCHAR' and table_catalog = current_database() "
-        f"and table_schema not in ({', '.join(repr(s) for s in skip_schemas)}) "
-        "order by 1, 2, ordinal_position"
-    ).fetchall():
+    for schema, table, column in text_columns(con, skip_schemas):
         columns.setdefault((schema, table), []).append(column)
     # One regular expression of all patterns first (RE2 matches the alternation in one pass),
     # then each pattern only on the columns that matched it: about 4x less regex work.

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from common import failed_nodes, write_json_atomically
+from common import failed_nodes, published_models, write_json_atomically
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -46,17 +46,6 @@ KEEP_RELEASES = 2
 
 class PublishRefused(Exception):
     """Nothing may be published (exit 1): a failed test, a failed or stale audit."""
-
-
-def published_models(manifest: dict) -> list[dict]:
-    """Model nodes marked meta.privacy.published, by name."""
-    nodes = [
-        node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and ((node.get("config", {}).get("meta") or {}).get("privacy") or {}).get("published")
-    ]
-    return sorted(nodes, key=lambda node: node["name"])
 
 
 def refusals(manifest: dict, results: dict, audit: dict | None) -> list[str]:

@@ -4,9 +4,9 @@ One dbt run on a copy of the session warehouse adds fixture models that pass the
 break the audit's promises (their metadata lies, or their protecting test is filtered away):
 a mart that copies an email address under a "behavioral" label, a consent-filtered mart that
 skips the consent join, and a model that writes the key. Then the copy is tampered with as a
-bypassed pipeline would leave it: a published cell below k, an erased subject's pseudonym and
-an expired row. The audit must exit 1 and name each check and table, and its reports must not
-contain the values it found."""
+bypassed pipeline would leave it: a published cell and a published class below k, an erased
+subject's pseudonym and an expired row. The audit must exit 1 and name each check and table,
+and its reports must not contain the values it found."""
 
 from __future__ import annotations
 
@@ -121,6 +121,11 @@ def broken_audit(tmp_path_factory, built):
             "update segments.rpt_segment_summary set member_count = 3 "
             "where rowid = (select min(rowid) from segments.rpt_segment_summary)"
         )
+        # Two rows of the row-level table moved into a class of their own.
+        con.execute(
+            "update segments.fct_segment_profiles set age_band = 'tampered' "
+            "where rowid in (select rowid from segments.fct_segment_profiles limit 2)"
+        )
         con.execute(
             "update pseudonymized.int_customers_pseudonymized set customer_key = ? "
             "where rowid = (select min(rowid) from pseudonymized.int_customers_pseudonymized)",
@@ -164,9 +169,10 @@ def test_the_audit_fails_naming_each_broken_check_and_table(broken_audit):
     ), lineage
     assert not [f for f in lineage if "fct_contact_leak" not in f], lineage
     assert [f.split(":")[0] for f in _findings(report, "consent")] == ["fct_unconsented_orders"]
-    assert [f.split(":")[0] for f in _findings(report, "published_k_anonymity")] == [
-        "rpt_segment_summary"
-    ]
+    k_anonymity = _findings(report, "published_k_anonymity")
+    assert {f.split(":")[0] for f in k_anonymity} == {"fct_segment_profiles", "rpt_segment_summary"}
+    assert "fct_segment_profiles: 1 equivalence classes below k=10 (smallest 2)" in k_anonymity
+    assert "rpt_segment_summary: 1 cells count fewer than k=10 subjects" in k_anonymity
     assert [f.split(":")[0] for f in _findings(report, "erasure")] == [
         "pseudonymized.int_customers_pseudonymized.customer_key"
     ]
