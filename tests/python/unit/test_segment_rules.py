@@ -235,10 +235,10 @@ def test_registered_functions_validate_in_sql_on_the_connection_and_its_cursors(
     assert rows == [("rule is empty", None)]
 
 
-def test_the_readme_example_segment_is_one_valid_line_of_the_seed():
+def test_the_documented_example_segment_is_one_valid_line_of_the_seed():
     root = Path(__file__).resolve().parents[3]
-    readme = (root / "README.md").read_text()
-    block = re.search(r"### Add a segment.*?```csv\n(.*?)```", readme, re.S).group(1)
+    guide = (root / "docs/analytics-engineers.md").read_text()
+    block = re.search(r"## Add a segment.*?```csv\n(.*?)```", guide, re.S).group(1)
     header = (root / "seeds/segments/segment_definitions.csv").read_text().splitlines()[0]
     rows = list(csv.DictReader(io.StringIO(header + "\n" + block)))
     assert len(rows) == 1
