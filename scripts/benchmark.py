@@ -25,7 +25,7 @@ again under that DuckDB memory limit, to show that it spills to DUCKDB_TEMP_DIR 
 failing; its result and the temp space used are recorded.
 
 Writes target/benchmark.json (machine, date, per-scale figures, targets met or not) and, with
---markdown, prints the table for README's Performance section. Exit 0 when every run
+--markdown, prints the tables for docs/performance.md. Exit 0 when every run
 succeeded (targets missed are reported, not errors), 1 when a run failed, 2 usage.
 """
 
@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB"))
     parser.add_argument("--spill-limit", help="also build the 100k scale under this limit")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "target" / "benchmark.json")
-    parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument("--markdown", action="store_true", help="print the Markdown tables")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)

@@ -1,7 +1,7 @@
 """Shared helpers for the scripts: project paths, settings from env vars, dbt runs.
 
 Everything a script needs to know about where things live comes from here, so
-the defaults in README's env var table exist in exactly one place.
+the defaults in the environment variable table of docs/operations.md exist in exactly one place.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def ensure_pseudonym_key() -> None:
     Uses DBT_ENV_SECRET_PSEUDONYM_KEY when set. Otherwise reads the local key
     file (PSEUDONYM_KEY_FILE, default .secrets/pseudonym.key), creating it once
     with a random key, readable by its owner only. The file is gitignored:
-    lose it and every pseudonym changes (see README, key rotation).
+    lose it and every pseudonym changes (see docs/operations.md, Keys and rotation).
     """
     if os.environ.get(KEY_ENV_VAR, "").strip():
         logging.info("pseudonymization key: from %s", KEY_ENV_VAR)

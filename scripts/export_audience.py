@@ -18,7 +18,7 @@ Inputs (the warehouse is opened read-only):
     DBT_ENV_SECRET_PSEUDONYM_KEY, or else the key file (PSEUDONYM_KEY_FILE, default
     .secrets/pseudonym.key): the key the warehouse was built with. The export never makes one.
 
-Each customer's pseudonym is recomputed here (HMAC-SHA256 of 'customer:<id>', DESIGN.md) to
+Each customer's pseudonym is recomputed here (HMAC of 'customer:<id>', docs/architecture.md) to
 join the members back to their address. Members are the segment's subjects that hold a valid
 grant for --purpose; members without an address are counted, not exported.
 

@@ -2,7 +2,7 @@
     A select of each distinct non-NULL id in `relation` with its pseudonym:
     (<id_column>, <entity>_key). Hashing each distinct id once and joining
     back is cheaper than hashing every event row (HMAC is the costly part:
-    see README, Performance).
+    see docs/performance.md, Where the time goes).
 #}
 {% macro distinct_pseudonyms(entity, relation, id_column) -%}
     select

@@ -146,7 +146,7 @@ def link_raw(src: Path, dst: Path) -> Path:
 
 
 def customer_key(customer_id: int | str, key: str = TEST_KEY) -> str:
-    """The pseudonym the project gives a customer id (DESIGN.md format)."""
+    """The pseudonym the project gives a customer id (format in docs/architecture.md)."""
     return hmac.new(key.encode(), f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()
 
 

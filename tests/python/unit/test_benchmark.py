@@ -1,4 +1,4 @@
-"""benchmark.py's pure parts: sizes, dependency order, target evaluation, README table."""
+"""benchmark.py's pure parts: sizes, dependency order, target evaluation, Markdown table."""
 
 from __future__ import annotations
 
