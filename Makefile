@@ -11,14 +11,19 @@ STAMP := $(VENV)/.installed-requirements
 run: $(STAMP)
 	$(BIN)/python scripts/pipeline.py run
 
-test: $(STAMP) browser
-	$(BIN)/ruff check scripts plugins tests/python
-	$(BIN)/ruff format --check scripts plugins tests/python
+test: lint browser
 	$(BIN)/python -m pytest tests/python
 
+# Python (ruff), SQL (sqlfluff: .sqlfluff, .sqlfluffignore) and YAML (yamllint: .yamllint).
+# sqlfluff measures the lines of rendered SQL, and macro and generic-test files render to
+# nothing: the last step holds every SQL source line to the same 100 characters.
 lint: $(STAMP)
 	$(BIN)/ruff check scripts plugins tests/python
 	$(BIN)/ruff format --check scripts plugins tests/python
+	$(BIN)/sqlfluff lint models macros tests/dbt analyses --processes 2
+	$(BIN)/yamllint --strict .
+	@if grep -rnE --include='*.sql' '^.{101,}' models macros tests/dbt analyses; then \
+		echo "make lint: the SQL lines above are longer than 100 characters"; exit 1; fi
 
 # Headless Chromium for the browser tests of the HTML audit report (Debian package; CI runs
 # as root on a clean machine). Only `make test` needs it, not `make run`.

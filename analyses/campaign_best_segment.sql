@@ -57,7 +57,7 @@ segments_ranked as (
                 campaign_performance.conversion_rate desc,
                 campaign_performance.click_rate desc,
                 campaign_performance.revenue_per_recipient_eur desc,
-                campaign_performance.segment_name
+                campaign_performance.segment_name asc
         ) as response_rank
     from campaign_performance
     left join campaign_benchmark on true

@@ -6,7 +6,8 @@
 {% macro first_listed_match(list_expression, separator, allowed_values) -%}
     {%- if allowed_values is string or allowed_values | length == 0 -%}
         {{ exceptions.raise_compiler_error(
-            "first_listed_match: `allowed_values` must be a non-empty list, got " ~ allowed_values) }}
+            "first_listed_match: `allowed_values` must be a non-empty list, got "
+            ~ allowed_values) }}
     {%- endif -%}
     {{ return(adapter.dispatch('first_listed_match', 'privacy_segmentation')(
         list_expression, separator, allowed_values)) }}

@@ -17,7 +17,8 @@
         {%- endif -%}
         delete from {{ this }}
         where
-            {{ date_column }} >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
+            {{ date_column }}
+                >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
             or {{ date_column }} > {{ as_of_date() }}
     {%- else -%}
         select 1

@@ -44,7 +44,8 @@ kmeans_distances_{{ step }} as (
         points.weight,
         centroids.cluster_id,
         {% for feature in features -%}
-        (points.{{ feature }} - centroids.{{ feature }}) * (points.{{ feature }} - centroids.{{ feature }})
+        (points.{{ feature }} - centroids.{{ feature }})
+        * (points.{{ feature }} - centroids.{{ feature }})
         {{- ' +' if not loop.last }}
         {% endfor -%}
         as distance
@@ -68,7 +69,8 @@ kmeans_centroids_{{ step }} as materialized (
     select
         previous.cluster_id,
         {%- for feature in features %}
-        coalesce(moved.{{ feature }}, previous.{{ feature }}) as {{ feature }}{{ ',' if not loop.last }}
+        coalesce(moved.{{ feature }}, previous.{{ feature }})
+            as {{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from kmeans_centroids_{{ step - 1 }} as previous
     left join (

@@ -7,10 +7,12 @@
 #}
 {% macro dp_noisy(kind, value, sensitivity, epsilon) %}
     {%- if kind not in ('count', 'sum') -%}
-        {{ exceptions.raise_compiler_error("dp_noisy(): kind must be 'count' or 'sum', got " ~ kind) }}
+        {{ exceptions.raise_compiler_error(
+            "dp_noisy(): kind must be 'count' or 'sum', got " ~ kind) }}
     {%- endif -%}
     {%- if (sensitivity | float) <= 0 or (epsilon | float) <= 0 -%}
-        {{ exceptions.raise_compiler_error("dp_noisy(): sensitivity and epsilon must be positive") }}
+        {{ exceptions.raise_compiler_error(
+            "dp_noisy(): sensitivity and epsilon must be positive") }}
     {%- endif -%}
     {{ return(adapter.dispatch('dp_noisy')(kind, value, sensitivity, epsilon)) }}
 {% endmacro %}
@@ -23,8 +25,12 @@
 
 {% macro duckdb__dp_noisy(kind, value, sensitivity, epsilon) -%}
     {%- if kind == 'count' -%}
-        dp_noisy_count(cast({{ value }} as bigint), {{ sensitivity | float }}, {{ epsilon | float }})
+        dp_noisy_count(
+            cast({{ value }} as bigint), {{ sensitivity | float }}, {{ epsilon | float }}
+        )
     {%- else -%}
-        dp_noisy_sum(cast({{ value }} as double), {{ sensitivity | float }}, {{ epsilon | float }})
+        dp_noisy_sum(
+            cast({{ value }} as double), {{ sensitivity | float }}, {{ epsilon | float }}
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -37,7 +37,8 @@
     {%- endif -%}
     {%- if group_by is string or not group_by -%}
         {{ exceptions.raise_compiler_error(
-            "small_cell_suppression(): group_by must be a non-empty list of columns, got " ~ group_by) }}
+            "small_cell_suppression(): group_by must be a non-empty list of columns, got "
+            ~ group_by) }}
     {%- endif -%}
     {%- if order_by is string -%}
         {{ exceptions.raise_compiler_error(
@@ -89,7 +90,8 @@
     inner join {{ totals }}
         on
             {%- for column in group_by %}
-            {% if not loop.first %}and {% endif %}{{ cells }}_ranked.{{ column }} = {{ totals }}.{{ column }}
+            {% if not loop.first %}and {% endif %}{{ cells }}_ranked.{{ column }}
+                = {{ totals }}.{{ column }}
             {%- endfor %}
 ),
 

@@ -18,7 +18,10 @@
 {% macro duckdb__pseudonym_key_fingerprint() -%}
     case
         when getvariable('pseudonym_key_fingerprint') is null
-            then error('pseudonym key not set on this DuckDB connection: set DBT_ENV_SECRET_PSEUDONYM_KEY and configure the pseudonym_key plugin in profiles.yml')
+            then error(
+                'pseudonym key not set on this DuckDB connection: set DBT_ENV_SECRET_PSEUDONYM_KEY '
+                || 'and configure the pseudonym_key plugin in profiles.yml'
+            )
         else cast(getvariable('pseudonym_key_fingerprint') as varchar)
     end
 {%- endmacro %}

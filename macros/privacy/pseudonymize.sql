@@ -36,8 +36,13 @@
 {% macro duckdb__pseudonymize(entity, id_expression) -%}
     {#- HMAC(K, m) = sha256(opad || sha256(ipad || m)); pads set by the plugin. -#}
     case
-        when getvariable('pseudonym_hmac_ipad') is null or getvariable('pseudonym_hmac_opad') is null
-            then error('pseudonym key not set on this DuckDB connection: set DBT_ENV_SECRET_PSEUDONYM_KEY and configure the pseudonym_key plugin in profiles.yml')
+        when
+            getvariable('pseudonym_hmac_ipad') is null
+            or getvariable('pseudonym_hmac_opad') is null
+            then error(
+                'pseudonym key not set on this DuckDB connection: set DBT_ENV_SECRET_PSEUDONYM_KEY '
+                || 'and configure the pseudonym_key plugin in profiles.yml'
+            )
         when ({{ id_expression }}) is null then null
         else lower(sha256(
             getvariable('pseudonym_hmac_opad')

@@ -53,7 +53,8 @@
     {%- endfor -%}
     {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
     {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
-        {%- do problems.append('model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
+        {%- do problems.append(
+            'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}
     {%- set privacy_meta = model.config.meta.get('privacy', {}) -%}
     {%- set aggregated = privacy_meta.get('subject_count_column') -%}
@@ -73,7 +74,8 @@
             {%- do problems.append("model: quasi-identifier '" ~ name ~ "' is not a column") -%}
         {%- endfor -%}
         {%- if pseudonyms -%}
-            {%- do problems.append('model: published with a pseudonym column (' ~ (pseudonyms | join(', '))
+            {%- do problems.append(
+                'model: published with a pseudonym column (' ~ (pseudonyms | join(', '))
                 ~ '); BI tables must not link to subjects') -%}
         {%- endif -%}
         {%- set protected = [] -%}
@@ -82,7 +84,8 @@
                 and test.kwargs.get('column_name') == aggregated -%}
                 {%- do protected.append(test.name) -%}
             {%- elif not aggregated and test.name == 'k_anonymity'
-                and (test.kwargs.get('quasi_identifiers') or []) | sort == quasi_identifiers | sort -%}
+                and (test.kwargs.get('quasi_identifiers') or []) | sort
+                    == quasi_identifiers | sort -%}
                 {%- do protected.append(test.name) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -108,7 +111,8 @@
             is in scope when every model it reads is in scope of the same purpose. -#}
         {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
             {%- set parent = graph.nodes[parent_id] -%}
-            {%- set parent_purpose = parent.config.meta.get('privacy', {}).get('consent_purpose') -%}
+            {%- set parent_purpose =
+                parent.config.meta.get('privacy', {}).get('consent_purpose') -%}
             {%- if parent_purpose != purpose -%}
                 {%- do problems.append("model: aggregates over " ~ parent.name
                     ~ ", which is not in scope of '" ~ purpose ~ "' (its consent_purpose: "

@@ -11,7 +11,8 @@
     {%- endif -%}
     {%- set current = run_query("select " ~ pseudonym_key_fingerprint()).columns[0].values()[0] -%}
     {%- set registry = adapter.get_relation(
-        database=target.database, schema='pseudonymized', identifier='int_pseudonym_key_registry') -%}
+        database=target.database, schema='pseudonymized',
+        identifier='int_pseudonym_key_registry') -%}
     {%- if registry is none or flags.FULL_REFRESH -%}
         {{ return('') }}
     {%- endif -%}

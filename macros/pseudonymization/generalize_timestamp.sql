@@ -6,7 +6,8 @@
     a receipt, a log line or a camera.
 #}
 {% macro generalize_timestamp(timestamp_expression, prefix) -%}
-    {{ return(adapter.dispatch('generalize_timestamp', 'privacy_segmentation')(timestamp_expression, prefix)) }}
+    {{ return(adapter.dispatch('generalize_timestamp', 'privacy_segmentation')(
+        timestamp_expression, prefix)) }}
 {%- endmacro %}
 
 {% macro default__generalize_timestamp(timestamp_expression, prefix) -%}

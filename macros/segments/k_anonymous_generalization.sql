@@ -26,7 +26,8 @@
     within the limit, the one with the fewest suppressed records wins.
 
     Emits (no leading or trailing comma):
-      generalization_lattice    one row per combination: combo_id, <name>_level, generalization_height
+      generalization_lattice    one row per combination: combo_id, <name>_level,
+                                generalization_height
       generalization_base       records grouped by every column a class is made of
       generalization_classes    per combination and equivalence class: class_size, sensitive_values
       generalization_evaluated  per combination: classes, records, suppressed_records
@@ -47,7 +48,8 @@
     {%- endif -%}
     {%- for hierarchy in hierarchies if not hierarchy.get('levels') -%}
         {{ exceptions.raise_compiler_error(
-            "k_anonymous_generalization(): hierarchy '" ~ hierarchy.get('name') ~ "' has no levels") }}
+            "k_anonymous_generalization(): hierarchy '" ~ hierarchy.get('name')
+            ~ "' has no levels") }}
     {%- endfor -%}
     {%- set ns = namespace(combos=[[]]) -%}
     {%- for hierarchy in hierarchies -%}
@@ -133,7 +135,8 @@ generalization_evaluated as (
         count(*) as classes,
         sum(class_size) as records,
         coalesce(
-            sum(class_size) filter (where class_size < {{ k | int }} or sensitive_values < {{ l | int }}),
+            sum(class_size)
+                filter (where class_size < {{ k | int }} or sensitive_values < {{ l | int }}),
             0
         ) as suppressed_records
     from generalization_classes

@@ -31,7 +31,8 @@
     {%- endfor -%}
     {%- set columns_sql = '[' ~ (allowed | join(', ')) ~ ']::varchar[]' -%}
     {%- set checked = run_query(
-        "select priority, segment_name, segment_rule_problems(rule, " ~ columns_sql ~ ") as problems, "
+        "select priority, segment_name, "
+        ~ "segment_rule_problems(rule, " ~ columns_sql ~ ") as problems, "
         ~ "segment_rule_sql(rule, " ~ columns_sql ~ ") as rule_sql "
         ~ "from " ~ definitions ~ " order by priority, segment_name") -%}
     {%- set problems = [] -%}
@@ -58,7 +59,8 @@
     {%- endfor -%}
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(
-            "Invalid segment definitions in " ~ definitions ~ " (seeds/segments/segment_definitions.csv):\n  - "
+            "Invalid segment definitions in " ~ definitions
+            ~ " (seeds/segments/segment_definitions.csv):\n  - "
             ~ (problems | join("\n  - "))
             ~ "\nA rule is one condition over these columns of " ~ behavior_model ~ ": "
             ~ (allowed | join(', ') | replace("'", "")) ~ "; with literals, = <> < <= > >=, "

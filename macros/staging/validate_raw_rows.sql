@@ -69,7 +69,8 @@ typed as (
         {%- for column, data_type in columns.items() %}
         {%- if column in typed_columns %}
         nullif(trim(source_rows.{{ column }}), '') as {{ column }}__raw,
-        {{ parse_text('source_rows.' ~ column, data_type) }} as {{ column }}{{ ',' if not loop.last }}
+        {{ parse_text('source_rows.' ~ column, data_type) }}
+            as {{ column }}{{ ',' if not loop.last }}
         {%- else %}
         nullif(trim(source_rows.{{ column }}), '') as {{ column }}{{ ',' if not loop.last }}
         {%- endif %}
@@ -92,7 +93,8 @@ checked as (
                 then 'wrong_type'
             {%- endfor %}
             {%- if timestamp_column is not none %}
-            when typed.{{ timestamp_column }}__raw is not null and typed.{{ timestamp_column }} is null
+            when typed.{{ timestamp_column }}__raw is not null
+                and typed.{{ timestamp_column }} is null
                 then 'unparseable_timestamp'
             when typed.{{ timestamp_column }} >= {{ as_of_date() }} + interval 1 day
                 then 'future_timestamp'

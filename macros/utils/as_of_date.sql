@@ -9,7 +9,8 @@
         {%- set iso = modules.datetime.date.today().isoformat() -%}
     {%- else -%}
         {%- set iso = raw | string | trim -%}
-        {%- if not modules.re.fullmatch('[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])', iso) -%}
+        {%- set iso_date = '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' -%}
+        {%- if not modules.re.fullmatch(iso_date, iso) -%}
             {{ exceptions.raise_compiler_error(
                 "var 'as_of' must be an ISO date like 2026-06-30, got '" ~ iso ~ "'. "
                 ~ "Pass it as: dbt build --vars '{as_of: 2026-06-30}'") }}

@@ -19,10 +19,12 @@
         {%- if found[0] == 0 and found[1] == 0 -%}
             {%- do problems.append(
                 "raw table '" ~ node.name ~ "' (source " ~ node.source_name ~ "." ~ node.name
-                ~ ") not found: looked for " ~ location ~ " (a Parquet file, or a folder of Parquet files)") -%}
+                ~ ") not found: looked for " ~ location
+                ~ " (a Parquet file, or a folder of Parquet files)") -%}
         {%- else -%}
             {%- set columns = run_query(
-                "select distinct name from parquet_schema('" ~ location ~ "')").columns[0].values() -%}
+                "select distinct name from parquet_schema('" ~ location ~ "')"
+            ).columns[0].values() -%}
             {%- set missing = [] -%}
             {%- for column in node.columns if column not in columns -%}
                 {%- do missing.append(column) -%}
@@ -33,7 +35,8 @@
                     ~ (missing | join(', ')) ~ " declared in its source yml") -%}
             {%- else -%}
                 {%- set row_count = run_query(
-                    "select count(*) from read_parquet('" ~ location ~ "')").columns[0].values()[0] -%}
+                    "select count(*) from read_parquet('" ~ location ~ "')"
+                ).columns[0].values()[0] -%}
                 {%- if row_count == 0 and not node.meta.get('allow_empty', false) -%}
                     {%- do problems.append(
                         "raw table '" ~ node.name ~ "' at " ~ location ~ " is empty (0 rows); "
@@ -47,7 +50,8 @@
             "Raw data check failed:\n  - " ~ (problems | join("\n  - "))
             ~ "\nSet RAW_DATA_DIR to the folder holding one <table>.parquet per raw table "
             ~ "(now: " ~ env_var('RAW_DATA_DIR', 'data/raw') ~ "), or make demo data with "
-            ~ "`python scripts/generate_data.py --customers 10000 --days 365 --seed 42 --out data/raw`.") }}
+            ~ "`python scripts/generate_data.py --customers 10000 --days 365 --seed 42 "
+            ~ "--out data/raw`.") }}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}

@@ -4,10 +4,12 @@
     data check looks exactly where the models will read.
 #}
 {% macro raw_table_path(source_node) -%}
-    {%- set location = source_node.config.get('external_location') or source_node.meta.get('external_location') -%}
+    {%- set location = source_node.config.get('external_location')
+        or source_node.meta.get('external_location') -%}
     {%- if not location -%}
         {{ exceptions.raise_compiler_error(
-            "source " ~ source_node.source_name ~ "." ~ source_node.name ~ " has no external_location") }}
+            "source " ~ source_node.source_name ~ "." ~ source_node.name
+            ~ " has no external_location") }}
     {%- endif -%}
     {%- set match = modules.re.search("read_parquet\\('([^']+)'", location) -%}
     {%- if match is none -%}

@@ -54,7 +54,9 @@ final as (
         {{ pseudonym_key_fingerprint() }} as key_fingerprint
     from requests_keyed
     {%- if is_incremental() %}
-    where requests_keyed.erasure_request_key not in (select erasure_request_key from {{ this }})
+    where requests_keyed.erasure_request_key not in (
+        select already_logged.erasure_request_key from {{ this }} as already_logged
+    )
     {%- endif %}
 )
 

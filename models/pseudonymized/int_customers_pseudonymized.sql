@@ -38,7 +38,7 @@ customer_keys as (
     {{ distinct_pseudonyms('customer', 'customers', 'customer_id') }}
 ),
 
-{#- longest matching prefix wins (e.g. LS12 over LS1) #}
+{# longest matching prefix wins (e.g. LS12 over LS1) -#}
 postcodes_matched_to_areas as (
     select
         customers.customer_id,

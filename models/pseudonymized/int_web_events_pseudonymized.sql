@@ -40,7 +40,7 @@ session_keys as (
     {{ distinct_pseudonyms('session', 'web_events', 'session_id') }}
 ),
 
-{#- few distinct user agents: classify each once, first matching pattern wins #}
+{# few distinct user agents: classify each once, first matching pattern wins -#}
 user_agents_classified as (
     select
         distinct_user_agents.user_agent,

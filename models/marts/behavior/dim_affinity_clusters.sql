@@ -22,8 +22,8 @@ clusters_averaged as (
         affinity_cluster_id,
         count(distinct customer_key) as member_count,
         {%- for category in categories %}
-        cast(round(avg({{ category }}_spend_share), 4) as decimal(5, 4)) as {{ category }}_spend_share
-            {{- ',' if not loop.last }}
+        cast(round(avg({{ category }}_spend_share), 4) as decimal(5, 4))
+            as {{ category }}_spend_share{{ ',' if not loop.last }}
         {%- endfor %}
     from customer_affinity
     group by affinity_cluster_id
@@ -35,7 +35,7 @@ categories_ranked as (
         category,
         spend_share,
         row_number() over (
-            partition by affinity_cluster_id order by spend_share desc, category
+            partition by affinity_cluster_id order by spend_share desc, category asc
         ) as category_rank
     from (
         {%- for category in categories %}
@@ -61,8 +61,8 @@ top_categories as (
     group by affinity_cluster_id
 ),
 
-{#- A cluster led by one category with at least half of the spend is
-    "<category> focused"; otherwise it is "mixed: <first> & <second>". #}
+{# A cluster led by one category with at least half of the spend is
+    "<category> focused"; otherwise it is "mixed: <first> & <second>". -#}
 clusters_labelled as (
     select
         affinity_cluster_id,

@@ -26,7 +26,9 @@ order_items as (
     from {{ ref('fct_order_items') }}
     where
         ordered_date > {{ as_of_date() }} - {{ var('behavior_window_days') | int }}
-        and order_status in ('{{ var('behavior_purchase_statuses') | join("', '") }}')
+        and order_status in (
+            {{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }}
+        )
 ),
 
 spend_by_customer as (
@@ -34,25 +36,31 @@ spend_by_customer as (
         customer_key,
         sum(line_value_eur) as window_spend_eur,
         {%- for category in categories %}
-        sum(case when category = '{{ category }}' then line_value_eur else 0 end) as {{ category }}_spend,
+        sum(case when category = '{{ category }}' then line_value_eur else 0 end)
+            as {{ category }}_spend,
         {%- endfor %}
-        sum(case when category not in ('{{ categories | join("', '") }}') then line_value_eur else 0 end)
-            as other_spend
+        sum(
+            case
+                when category not in ({{ "'" ~ (categories | join("', '")) ~ "'" }})
+                    then line_value_eur
+                else 0
+            end
+        ) as other_spend
     from order_items
     group by customer_key
     having sum(line_value_eur) > 0
 ),
 
-{#- Shares rounded to two decimals: exact decimals make the clustering
+{# Shares rounded to two decimals: exact decimals make the clustering
     deterministic, and buyers with the same rounded profile are clustered
-    once, as one weighted point. #}
+    once, as one weighted point. -#}
 shares_by_customer as (
     select
         customer_key,
         window_spend_eur,
         {%- for category in categories + ['other'] %}
-        cast(round({{ category }}_spend / window_spend_eur, 2) as decimal(3, 2)) as {{ category }}_spend_share
-            {{- ',' if not loop.last }}
+        cast(round({{ category }}_spend / window_spend_eur, 2) as decimal(3, 2))
+            as {{ category }}_spend_share{{ ',' if not loop.last }}
         {%- endfor %}
     from spend_by_customer
 ),
@@ -76,26 +84,28 @@ categories_by_spend as (
     {%- endfor %}
 ),
 
-{#- Deterministic start: cluster 1 is the buyers' mean profile ("mixed"),
+{# Deterministic start: cluster 1 is the buyers' mean profile ("mixed"),
     clusters 2..k are single-category profiles of the k-1 categories with
-    the most spend (ties by name). #}
+    the most spend (ties by name). -#}
 initial_centroids as (
     select
         1 as cluster_id,
         {%- for feature in features %}
-        round(sum(weight * {{ feature }}) / sum(weight), 6) as {{ feature }}{{ ',' if not loop.last }}
+        round(sum(weight * {{ feature }}) / sum(weight), 6)
+            as {{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from points
     union all
     select
         cluster_id,
         {%- for feature in features %}
-        case when feature = '{{ feature }}' then 1 else 0 end as {{ feature }}{{ ',' if not loop.last }}
+        case when feature = '{{ feature }}' then 1 else 0 end
+            as {{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select
             feature,
-            1 + row_number() over (order by spend desc, feature) as cluster_id
+            1 + row_number() over (order by spend desc, feature asc) as cluster_id
         from categories_by_spend
     ) as ranked
     where cluster_id <= {{ k }}
@@ -111,13 +121,20 @@ final as (
         shares_by_customer.{{ feature }},
         {%- endfor %}
         {#- the first category of the var's list wins a tie #}
-        case greatest({%- for feature in features[:-1] %}shares_by_customer.{{ feature }}{{ ', ' if not loop.last }}{% endfor %})
+        case greatest(
+            {%- for feature in features[:-1] %}
+            shares_by_customer.{{ feature }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
             {%- for category in categories %}
             when shares_by_customer.{{ category }}_spend_share then '{{ category }}'
             {%- endfor %}
         end as top_category,
-        greatest({%- for feature in features[:-1] %}shares_by_customer.{{ feature }}{{ ', ' if not loop.last }}{% endfor %})
-            as top_category_share,
+        greatest(
+            {%- for feature in features[:-1] %}
+            shares_by_customer.{{ feature }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as top_category_share,
         kmeans_assignments.cluster_id as affinity_cluster_id
     from shares_by_customer
     inner join points

@@ -10,7 +10,8 @@
 {%- set seasonality = var('behavior_seasonality') -%}
 {%- set statuses = var('behavior_purchase_statuses') -%}
 {%- set categories = var('behavior_affinity_categories') + ['other'] -%}
-{%- if not (frequency.occasional < frequency.regular < frequency.frequent and frequency.occasional >= 2) -%}
+{%- if not (frequency.occasional < frequency.regular < frequency.frequent
+        and frequency.occasional >= 2) -%}
     {{ exceptions.raise_compiler_error(
         "var 'behavior_frequency_min_orders' needs 2 <= occasional < regular < frequent, got "
         ~ frequency) }}
@@ -44,7 +45,7 @@ orders as (
         ordered_day_of_week,
         order_value_eur
     from {{ ref('fct_orders') }}
-    where order_status in ('{{ statuses | join("', '") }}')
+    where order_status in ({{ "'" ~ (statuses | join("', '")) ~ "'" }})
 ),
 
 web_events as (
@@ -86,9 +87,12 @@ orders_summarized as (
         max(ordered_date) as last_order_date,
         count(*) as lifetime_orders,
         sum(order_value_eur) as lifetime_value_eur,
-        count(*) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}) as orders_in_window,
+        count(*) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }})
+            as orders_in_window,
         coalesce(
-            sum(order_value_eur) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}), 0
+            sum(order_value_eur)
+                filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}),
+            0
         ) as value_in_window_eur
     from orders
     group by customer_key
@@ -99,7 +103,12 @@ order_gaps as (
         customer_key,
         ordered_date - lag(ordered_date) over (partition by customer_key order by ordered_date)
             as days_since_previous_order
-    from (select distinct customer_key, ordered_date from orders) as order_days
+    from (
+        select distinct
+            customer_key,
+            ordered_date
+        from orders
+    ) as order_days
 ),
 
 order_gaps_summarized as (
@@ -122,17 +131,18 @@ spend_by_quarter as (
     group by customer_key, quarter(ordered_date)
 ),
 
-{#- the quarter with most spend; a tie goes to the earlier quarter #}
+{# the quarter with most spend; a tie goes to the earlier quarter -#}
 peak_quarters as (
     select
         customer_key,
         order_quarter as peak_quarter,
         case
-            when window_value_eur > 0 then cast(round(quarter_value_eur / window_value_eur, 2) as decimal(3, 2))
+            when window_value_eur > 0
+                then cast(round(quarter_value_eur / window_value_eur, 2) as decimal(3, 2))
         end as peak_quarter_spend_share
     from spend_by_quarter
     qualify row_number() over (
-        partition by customer_key order by quarter_value_eur desc, order_quarter
+        partition by customer_key order by quarter_value_eur desc, order_quarter asc
     ) = 1
 ),
 
@@ -163,14 +173,16 @@ activity_by_daypart as (
     group by customer_key, daypart
 ),
 
-{#- the daypart with most orders and web events; a tie goes to the name first in the alphabet #}
+{# the daypart with most orders and web events; a tie goes to the name first in the alphabet -#}
 engagement_timing as (
     select
         customer_key,
         daypart as preferred_daypart,
         cast(round(weekend_activity / total_activity, 2) as decimal(3, 2)) as weekend_activity_share
     from activity_by_daypart
-    qualify row_number() over (partition by customer_key order by activity_count desc, daypart) = 1
+    qualify row_number() over (
+        partition by customer_key order by activity_count desc, daypart asc
+    ) = 1
 ),
 
 cart_sessions as (
@@ -185,8 +197,8 @@ cart_sessions as (
     having bool_or(event_type = 'add_to_cart')
 ),
 
-{#- a cart is abandoned when its session tracked no purchase and the
-    subject placed no order that day or the next #}
+{# a cart is abandoned when its session tracked no purchase and the
+    subject placed no order that day or the next -#}
 carts_summarized as (
     select
         cart_sessions.customer_key,
@@ -197,7 +209,8 @@ carts_summarized as (
                 from orders
                 where
                     orders.customer_key = cart_sessions.customer_key
-                    and orders.ordered_date between cart_sessions.session_date and cart_sessions.session_date + 1
+                    and orders.ordered_date
+                        between cart_sessions.session_date and cart_sessions.session_date + 1
             )
         ) as carts_abandoned
     from cart_sessions
@@ -215,7 +228,7 @@ campaigns_by_customer as (
     group by customer_key, campaign_id
 ),
 
-{#- opens and clicks count once per campaign, and only for campaigns sent in the window #}
+{# opens and clicks count once per campaign, and only for campaigns sent in the window -#}
 email_summarized as (
     select
         customer_key,
@@ -272,10 +285,10 @@ subjects_joined as (
         on subjects_in_scope.customer_key = customer_affinity.customer_key
 ),
 
-{#- Quintile scores 1-5 among buyers: score = ceil(5 * share of buyers whose
+{# Quintile scores 1-5 among buyers: score = ceil(5 * share of buyers whose
     value is at or below this buyer's), in exact integer arithmetic. Ties
     share a score: the one of the highest position they reach. For recency,
-    fewer days is better, so it is ranked on days descending. #}
+    fewer days is better, so it is ranked on days descending. -#}
 buyers_scored as (
     select
         customer_key,
@@ -296,7 +309,8 @@ final as (
         subjects_joined.tenure_days,
         subjects_joined.first_order_date,
         subjects_joined.last_order_date,
-        cast(date_trunc('month', subjects_joined.first_order_date) as date) as first_purchase_cohort_month,
+        cast(date_trunc('month', subjects_joined.first_order_date) as date)
+            as first_purchase_cohort_month,
         subjects_joined.recency_days,
         subjects_joined.lifetime_orders,
         subjects_joined.lifetime_value_eur,
@@ -304,8 +318,10 @@ final as (
         subjects_joined.value_in_window_eur,
         case
             when subjects_joined.lifetime_orders > 0
-                then cast(round(subjects_joined.lifetime_value_eur / subjects_joined.lifetime_orders, 2)
-                    as decimal(14, 2))
+                then cast(
+                    round(subjects_joined.lifetime_value_eur / subjects_joined.lifetime_orders, 2)
+                    as decimal(14, 2)
+                )
         end as average_order_value_eur,
         cast(buyers_scored.recency_score as integer) as recency_score,
         cast(buyers_scored.frequency_score as integer) as frequency_score,

@@ -32,7 +32,7 @@ customer_affinity as (
     from {{ ref('fct_customer_affinity') }}
 ),
 
-{#- the first stated interest that is a known product category #}
+{# the first stated interest that is a known product category -#}
 stated_categories as (
     select
         customer_key,

@@ -48,8 +48,8 @@ subjects_in_scope as (
     where consent_purpose = 'analytics'
 ),
 
-{#- orders are filtered (window, backfill, scope) before they meet the
-    lines: filtering after the join with twice as many lines costs twice as much #}
+{# orders are filtered (window, backfill, scope) before they meet the
+    lines: filtering after the join with twice as many lines costs twice as much -#}
 orders_to_load as (
     select
         orders.order_key,
@@ -74,7 +74,8 @@ final as (
         order_items.quantity,
         order_items.unit_price,
         order_items.line_amount,
-        cast(order_items.line_amount * currency_rates.eur_per_unit as decimal(14, 2)) as line_value_eur
+        cast(order_items.line_amount * currency_rates.eur_per_unit as decimal(14, 2))
+            as line_value_eur
     from order_items
     inner join orders_to_load
         on order_items.order_key = orders_to_load.order_key

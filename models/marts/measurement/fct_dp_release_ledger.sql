@@ -19,14 +19,16 @@
         'relation': ref('rpt_campaign_performance'),
         'groups': ref('int_campaign_cells_suppressed'),
         'group_filter': "cell_level = 'cell'",
-        'sensitivity': 'counts: max_campaigns_per_subject; revenue: max_campaigns_per_subject x revenue_clamp_eur',
+        'sensitivity': 'counts: max_campaigns_per_subject; '
+            ~ 'revenue: max_campaigns_per_subject x revenue_clamp_eur',
         'measures': 6,
     },
 } -%}
 {%- set releases = [] -%}
 {%- if execute -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
-        and (node.config.meta.get('privacy', {}).get('differential_privacy') or {}).get('enabled') -%}
+        and (node.config.meta.get('privacy', {}).get('differential_privacy') or {}).get('enabled')
+    -%}
         {%- if node.name not in dp_models -%}
             {{ exceptions.raise_compiler_error(
                 "fct_dp_release_ledger: " ~ node.name ~ " declares differential privacy but is not "
@@ -51,8 +53,8 @@ with
         cast({{ release.epsilon }} as double) as epsilon,
         cast({{ release.delta }} as double) as delta,
         cast({{ release.budget }} as double) as epsilon_budget,
-        'laplace (OpenDP make_laplace: discrete for counts, continuous for sums), epsilon split evenly over '
-        || '{{ spec.measures }} measures' as mechanism,
+        'laplace (OpenDP make_laplace: discrete for counts, continuous for sums), '
+        || 'epsilon split evenly over {{ spec.measures }} measures' as mechanism,
         '{{ spec.sensitivity }}' as sensitivity,
         cast({{ release.max_campaigns_per_subject }} as integer) as max_partitions_per_subject,
         cast({{ release.revenue_clamp_eur }} as double) as value_clamp,
@@ -64,7 +66,7 @@ with
 ),
 {%- endfor %}
 
-{#- Gives the table its columns when no model is DP in this build (nothing released). #}
+{# Gives the table its columns when no model is DP in this build (nothing released). -#}
 no_release as (
     select
         cast(null as varchar) as release_id,

@@ -130,8 +130,8 @@ cells_exact as (
         segments_declared.segment_name
 ),
 
-{#- The released measures of each cell: exact, or noisy under DP. Materialized,
-    so each cell's noise is drawn once however often it is read below. #}
+{# The released measures of each cell: exact, or noisy under DP. Materialized,
+    so each cell's noise is drawn once however often it is read below. -#}
 cells_released as {{ materialized_cte() }} (
     select
         cells_exact.campaign_id,
@@ -145,18 +145,34 @@ cells_released as {{ materialized_cte() }} (
         {%- set count_sensitivity = dp.max_campaigns_per_subject -%}
         {%- set revenue_sensitivity = dp.max_campaigns_per_subject * dp.revenue_clamp_eur -%}
         {%- set epsilon_each = dp.epsilon / measures %}
-        greatest({{ dp_noisy('count', 'cells_exact.recipient_count', count_sensitivity, epsilon_each) }}, 0)
-            as recipient_count,
-        greatest({{ dp_noisy('count', 'cells_exact.open_count', count_sensitivity, epsilon_each) }}, 0)
-            as open_count,
-        greatest({{ dp_noisy('count', 'cells_exact.click_count', count_sensitivity, epsilon_each) }}, 0)
-            as click_count,
-        greatest({{ dp_noisy('count', 'cells_exact.unsubscribe_count', count_sensitivity, epsilon_each) }}, 0)
-            as unsubscribe_count,
-        greatest({{ dp_noisy('count', 'cells_exact.conversion_count', count_sensitivity, epsilon_each) }}, 0)
-            as conversion_count,
-        greatest({{ dp_noisy('sum', 'cells_exact.revenue_eur', revenue_sensitivity, epsilon_each) }}, 0)
-            as revenue_eur
+        greatest(
+            {{ dp_noisy('count', 'cells_exact.recipient_count', count_sensitivity, epsilon_each) }},
+            0
+        ) as recipient_count,
+        greatest(
+            {{ dp_noisy('count', 'cells_exact.open_count', count_sensitivity, epsilon_each) }},
+            0
+        ) as open_count,
+        greatest(
+            {{ dp_noisy('count', 'cells_exact.click_count', count_sensitivity, epsilon_each) }},
+            0
+        ) as click_count,
+        greatest(
+            {{ dp_noisy(
+                'count', 'cells_exact.unsubscribe_count', count_sensitivity, epsilon_each
+            ) }},
+            0
+        ) as unsubscribe_count,
+        greatest(
+            {{ dp_noisy(
+                'count', 'cells_exact.conversion_count', count_sensitivity, epsilon_each
+            ) }},
+            0
+        ) as conversion_count,
+        greatest(
+            {{ dp_noisy('sum', 'cells_exact.revenue_eur', revenue_sensitivity, epsilon_each) }},
+            0
+        ) as revenue_eur
         {%- else %}
         cells_exact.recipient_count,
         cells_exact.open_count,
@@ -282,8 +298,8 @@ final as (
         cast(round(rows_unioned.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
         {{ 'true' if dp else 'false' }} as is_differentially_private,
         cast({{ dp.epsilon if dp else 'null' }} as double) as dp_epsilon,
-        rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }} < {{ as_of_date() }}
-            as is_attribution_complete,
+        rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }}
+            < {{ as_of_date() }} as is_attribution_complete,
         rows_unioned.suppression_reason is not null as is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date

@@ -103,7 +103,9 @@ purchases as (
         orders.order_value_eur
     from orders
     where
-        orders.order_status in ({{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }})
+        orders.order_status in (
+            {{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }}
+        )
         and orders.ordered_date <= {{ as_of_date() }}
 ),
 
@@ -165,8 +167,9 @@ final as (
         coalesce(purchases_attributed_to_recipients.attributed_orders, 0) > 0 as is_converted,
         cast(coalesce(purchases_attributed_to_recipients.attributed_orders, 0) as integer)
             as attributed_orders,
-        cast(coalesce(purchases_attributed_to_recipients.attributed_revenue_eur, 0) as decimal(14, 2))
-            as attributed_revenue_eur,
+        cast(
+            coalesce(purchases_attributed_to_recipients.attributed_revenue_eur, 0) as decimal(14, 2)
+        ) as attributed_revenue_eur,
         {{ as_of_date() }} as as_of_date
     from campaigns_in_window
     left join events_aggregated_to_recipients
@@ -175,8 +178,10 @@ final as (
         on events_aggregated_to_recipients.customer_key = primary_segments.customer_key
     left join purchases_attributed_to_recipients
         on
-            events_aggregated_to_recipients.campaign_id = purchases_attributed_to_recipients.campaign_id
-            and events_aggregated_to_recipients.customer_key = purchases_attributed_to_recipients.customer_key
+            events_aggregated_to_recipients.campaign_id
+                = purchases_attributed_to_recipients.campaign_id
+            and events_aggregated_to_recipients.customer_key
+                = purchases_attributed_to_recipients.customer_key
 )
 
 select * from final

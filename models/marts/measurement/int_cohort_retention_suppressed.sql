@@ -52,7 +52,9 @@ purchases_by_month as (
         sum(orders.order_value_eur) as order_value_eur
     from orders
     where
-        orders.order_status in ({{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }})
+        orders.order_status in (
+            {{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }}
+        )
         and orders.ordered_date <= {{ as_of_date() }}
     group by
         orders.customer_key,
@@ -86,7 +88,7 @@ cells_measured as (
         coalesce(activity_by_cohort_month.revenue_eur, 0) as revenue_eur
     from cohorts_sized
     inner join month_offsets
-        on month_offsets.months_since_first_purchase <= cohorts_sized.months_observed
+        on cohorts_sized.months_observed >= month_offsets.months_since_first_purchase
     left join activity_by_cohort_month
         on
             cohorts_sized.cohort_month = activity_by_cohort_month.cohort_month
@@ -113,8 +115,12 @@ final as (
             as months_since_first_purchase,
         cast(cells_measured_suppressed.cohort_size as integer) as cohort_size,
         cast(cells_measured_suppressed.active_subjects as integer) as active_subjects,
-        cast(round(cells_measured_suppressed.active_subjects / cells_measured_suppressed.cohort_size, 4)
-            as decimal(5, 4)) as retention_rate,
+        cast(
+            round(
+                cells_measured_suppressed.active_subjects / cells_measured_suppressed.cohort_size, 4
+            )
+            as decimal(5, 4)
+        ) as retention_rate,
         cast(round(cells_measured_suppressed.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
         {#- Observed value per member so far: spend of the whole cohort up to this
             month over its size (the cohort's lifetime value curve). #}
@@ -125,7 +131,11 @@ final as (
             ) / cells_measured_suppressed.cohort_size, 2) as decimal(14, 2))
             as cumulative_value_per_member_eur,
         cells_measured_suppressed.months_since_first_purchase
-            = {{ dbt.datediff('cells_measured_suppressed.cohort_month', dbt.date_trunc('month', as_of_date()), 'month') }}
+            = {{ dbt.datediff(
+                'cells_measured_suppressed.cohort_month',
+                dbt.date_trunc('month', as_of_date()),
+                'month'
+            ) }}
             as is_partial_month,
         cells_measured_suppressed.suppression_reason is not null as is_suppressed,
         cells_measured_suppressed.suppression_reason,

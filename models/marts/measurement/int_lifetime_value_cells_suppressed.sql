@@ -198,7 +198,8 @@ final as (
         cast(round(
             (rows_unioned.lifetime_value_eur
                 + {{ years }} * {{ annualize }} * rows_unioned.value_in_window_eur)
-            / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2)) as projected_value_per_member_eur,
+            / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2))
+            as projected_value_per_member_eur,
         rows_unioned.suppression_reason is not null as is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date

@@ -32,14 +32,18 @@ rates_computed as (
     select
         campaign_cells.*,
         {#- Noisy counts can be inconsistent (more clicks than opens): rates are capped at 1. #}
-        least(campaign_cells.open_count / nullif(campaign_cells.recipient_count, 0), 1) as open_rate,
-        least(campaign_cells.click_count / nullif(campaign_cells.recipient_count, 0), 1) as click_rate,
-        least(campaign_cells.click_count / nullif(campaign_cells.open_count, 0), 1) as click_to_open_rate,
+        least(campaign_cells.open_count / nullif(campaign_cells.recipient_count, 0), 1)
+            as open_rate,
+        least(campaign_cells.click_count / nullif(campaign_cells.recipient_count, 0), 1)
+            as click_rate,
+        least(campaign_cells.click_count / nullif(campaign_cells.open_count, 0), 1)
+            as click_to_open_rate,
         least(campaign_cells.unsubscribe_count / nullif(campaign_cells.recipient_count, 0), 1)
             as unsubscribe_rate,
         least(campaign_cells.conversion_count / nullif(campaign_cells.recipient_count, 0), 1)
             as conversion_rate,
-        campaign_cells.revenue_eur / nullif(campaign_cells.recipient_count, 0) as revenue_per_recipient_eur
+        campaign_cells.revenue_eur / nullif(campaign_cells.recipient_count, 0)
+            as revenue_per_recipient_eur
     from campaign_cells
     where not campaign_cells.is_suppressed
 ),
@@ -64,7 +68,8 @@ final as (
         cast(round(rates_computed.click_to_open_rate, 4) as decimal(5, 4)) as click_to_open_rate,
         cast(round(rates_computed.unsubscribe_rate, 4) as decimal(5, 4)) as unsubscribe_rate,
         cast(round(rates_computed.conversion_rate, 4) as decimal(5, 4)) as conversion_rate,
-        cast(round(rates_computed.revenue_per_recipient_eur, 2) as decimal(14, 2)) as revenue_per_recipient_eur,
+        cast(round(rates_computed.revenue_per_recipient_eur, 2) as decimal(14, 2))
+            as revenue_per_recipient_eur,
         {{ var('measurement_attribution_days') | int }} as attribution_days,
         rates_computed.is_attribution_complete,
         rates_computed.is_differentially_private,

@@ -147,7 +147,8 @@ final as (
         rows_unioned.age_band,
         rows_unioned.region,
         cast(rows_unioned.member_count as integer) as member_count,
-        cast(round(rows_unioned.avg_lifetime_value_eur, 2) as decimal(14, 2)) as avg_lifetime_value_eur,
+        cast(round(rows_unioned.avg_lifetime_value_eur, 2) as decimal(14, 2))
+            as avg_lifetime_value_eur,
         cast(round(rows_unioned.avg_orders_in_window, 2) as decimal(10, 2)) as avg_orders_in_window,
         cast(round(rows_unioned.avg_recency_days, 1) as decimal(10, 1)) as avg_recency_days,
         cast(round(rows_unioned.repeat_buyer_share, 2) as decimal(3, 2)) as repeat_buyer_share,

@@ -15,8 +15,12 @@
     'fct_segment_profiles': {
         'relation': ref('fct_segment_profiles'),
         'source': ref('int_segment_profiles_generalized'),
-        'quasi_identifiers': ['primary_segment', 'age_band', 'region', 'tenure_band', 'lifetime_value_band'],
-        'levels': ['age_band_level', 'region_level', 'tenure_band_level', 'lifetime_value_band_level'],
+        'quasi_identifiers': [
+            'primary_segment', 'age_band', 'region', 'tenure_band', 'lifetime_value_band',
+        ],
+        'levels': [
+            'age_band_level', 'region_level', 'tenure_band_level', 'lifetime_value_band_level',
+        ],
     },
 } -%}
 {%- set aggregated = {
@@ -82,8 +86,11 @@ with
         coalesce(sum({{ name }}_classes.class_size), 0) as records,
         count({{ name }}_classes.class_size) as equivalence_classes,
         min({{ name }}_classes.class_size) as smallest_class_size,
-        coalesce(sum({{ name }}_classes.class_size) filter (where {{ name }}_classes.class_size < {{ k }}), 0)
-            as records_in_classes_below_k
+        coalesce(
+            sum({{ name }}_classes.class_size)
+                filter (where {{ name }}_classes.class_size < {{ k }}),
+            0
+        ) as records_in_classes_below_k
     from {{ name }}_classes
 ),
 {%- endfor %}
@@ -148,7 +155,8 @@ final as (
         cast(risks_unioned.records as bigint) as records,
         cast(risks_unioned.equivalence_classes as bigint) as equivalence_classes,
         cast(risks_unioned.smallest_class_size as bigint) as smallest_class_size,
-        cast(round(1.0 / risks_unioned.smallest_class_size, 4) as decimal(5, 4)) as max_prosecutor_risk,
+        cast(round(1.0 / risks_unioned.smallest_class_size, 4) as decimal(5, 4))
+            as max_prosecutor_risk,
         cast(round(risks_unioned.equivalence_classes / nullif(risks_unioned.records, 0), 4)
             as decimal(5, 4)) as average_prosecutor_risk,
         cast(risks_unioned.records_in_classes_below_k as bigint) as records_in_classes_below_k,

@@ -4,7 +4,7 @@ order_items as (
     select * from {{ ref('base_shop__order_items') }}
 ),
 
-{#- lines of an erased customer's orders go with the orders #}
+{# lines of an erased customer's orders go with the orders -#}
 orders_kept as (
     select order_id from {{ ref('stg_shop__orders') }}
 ),

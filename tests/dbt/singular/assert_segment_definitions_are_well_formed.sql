@@ -40,7 +40,9 @@ validation_errors as (
     from activation_purposes_listed
     where
         activation_purposes_listed.purpose <> ''
-        and activation_purposes_listed.purpose not in (select consent_purpose from purposes)
+        and activation_purposes_listed.purpose not in (
+            select purposes.consent_purpose from purposes
+        )
 )
 
 select * from validation_errors
