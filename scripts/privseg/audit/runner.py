@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 import yaml
-from privseg.report.html import render_html
 
 from privseg.audit.context import AuditError, AuditRun
 from privseg.audit.facts import (
@@ -28,6 +27,7 @@ from privseg.audit.ropa import ropa
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KEY_ENV_VAR
 from privseg.core.settings import PROJECT_DIR, Settings
+from privseg.report.html import render_html
 
 BUILD_RESULTS = "build_results.json"
 REPORT = "privacy_audit.json"

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-from privseg.datagen.cli import main as generate_raw_data
 
 from privseg.core.dbt_runner import dbt_executable
 from privseg.core.keys import KEY_ENV_VAR
 from privseg.core.settings import PROJECT_DIR, RAW_TABLES
+from privseg.datagen.cli import main as generate_raw_data
 from pseudonym_key import Plugin
 
 SEED = 42

@@ -1,6 +1,6 @@
 """The OpenDP noise behind the measurement marts' differential privacy (plugins/dp_noise.py):
 the privacy map confirms the spend, noisy values differ from exact ones, and their error
-stays within the bounds the README reports, in statistical tests with a fixed tolerance.
+stays within the bounds the documentation reports, in statistical tests with a fixed tolerance.
 
 Each statistical test draws a few thousand values: a failure by chance is below 1e-4."""
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import statistics
 
-import dp_noise
 import duckdb
 import pytest
+
+import dp_noise
 
 DRAWS = 4000
 
