@@ -113,6 +113,7 @@ _SELECTOR_FUNCTIONS: tuple[type[exp.Expr], ...] = (
 )
 
 _SECRET_READERS = frozenset({"getvariable"})
+
 _TIMESTAMP_TYPES = tuple(
     getattr(exp.DataType.Type, name)
     for name in (
@@ -130,6 +131,7 @@ _TIMESTAMP_TYPES = tuple(
 )
 
 _FLOAT_TYPES = (exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE)
+
 # (the step a parent adds, whether the child only selects); None: not part of the value.
 _Verdict = tuple[str | None, bool]
 
