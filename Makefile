@@ -1,6 +1,7 @@
 # Two commands: `make run` (demo data -> build -> outputs) and `make test`.
-# Both create .venv from the pinned requirements on first use; afterwards
-# the stamp file makes them skip the install.
+# Both create .venv from the pinned requirements on first use, and install the
+# project's own Python into it (editable: scripts/privseg and the plugin modules,
+# see pyproject.toml); afterwards the stamp file makes them skip the install.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,9 +31,10 @@ lint: $(STAMP)
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 clean:

@@ -32,6 +32,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
+
 from dp_noise import register_functions as register_dp_functions
 from segment_rules import register_functions
 

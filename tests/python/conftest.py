@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from dbt_harness import DbtProject, generate
 
 # Small but with every fault kind present: ~20 s for generate + build.

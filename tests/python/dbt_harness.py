@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from common import PROJECT_DIR, run_dbt
+
+from privseg.core.dbt_runner import run_dbt
+from privseg.core.settings import PROJECT_DIR
 
 # Fixed dates keep the generated data and every as-of computation reproducible.
 END_DATE = "2026-06-30"
@@ -100,7 +102,7 @@ class DbtProject:
 
 
 def generate(out: Path, *, customers: int, days: int, seed: int, faults: float = 0.0) -> None:
-    import generate_data
+    from privseg.datagen import cli as generate_data
 
     code = generate_data.main(
         [

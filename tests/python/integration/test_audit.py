@@ -17,8 +17,9 @@ import sys
 
 import duckdb
 import pytest
-from common import PROJECT_DIR
+
 from dbt_harness import AS_OF, TEST_KEY, customer_key, project_with_fixtures
+from privseg.core.settings import PROJECT_DIR
 
 COLUMN = """      - name: {name}
         data_type: varchar

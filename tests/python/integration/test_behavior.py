@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
+
 from dbt_harness import (
     AS_OF,
     WITHOUT_UNIT_TESTS,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from common import PROJECT_DIR, compact_database
+
 from dbt_harness import (
     AS_OF,
     WITHOUT_UNIT_TESTS,
@@ -18,6 +18,8 @@ from dbt_harness import (
     link_raw,
     project_with_fixtures,
 )
+from privseg.core.settings import PROJECT_DIR
+from privseg.core.warehouse import compact_database
 
 CONSENT_MODELS = [
     "--select",

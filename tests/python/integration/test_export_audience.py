@@ -17,10 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import export_audience
 import pytest
-from common import KEY_ENV_VAR, KEY_FILE_ENV_VAR, pseudonymizer
+
 from dbt_harness import TEST_KEY, customer_key
+from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR, pseudonymizer
+from privseg.export import cli as export_audience
+from privseg.export import files as export_files
+from privseg.export.audience import select_audience
 from pseudonym_key import key_fingerprint
 
 # Eight-digit ids, so a leaked id cannot be mistaken for a count or a time of day in the logs.
@@ -194,7 +197,7 @@ def test_select_audience_counts_members_without_grant_or_address():
     members = [customer_key(i) for i in (1, 2, 3, 4)]
     granted = [customer_key(i) for i in (1, 2, 3, 9)]  # 9 is no member: ignored
     customers = [(1, "b@x.test"), (2, "a@x.test"), (3, None), (4, "d@x.test"), (9, "z@x.test")]
-    audience = export_audience.select_audience(key, members, granted, customers)
+    audience = select_audience(key, members, granted, customers)
     assert audience.emails == ["a@x.test", "b@x.test"]
     assert (audience.members_in_segment, audience.members_with_grant) == (4, 3)
     assert audience.members_without_contact == 1
@@ -413,7 +416,7 @@ def test_a_failed_write_leaves_no_file(run, monkeypatch, tmp_path):
     def fail(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_audience.os, "replace", fail)
+    monkeypatch.setattr(export_files.os, "replace", fail)
     out = tmp_path / "a.csv"
     code, output = run(
         "--segment", "cart_abandoners", "--purpose", "marketing_email", "--out", str(out)

@@ -11,8 +11,9 @@ import re
 import shutil
 
 import pytest
-from common import PROJECT_DIR
+
 from dbt_harness import DbtProject, project_with_fixtures
+from privseg.core.settings import PROJECT_DIR
 
 K = 10
 PUBLISHED = {

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from browser import page_requests_off_the_machine, run_chromium
-from common import PROJECT_DIR
 from dbt_harness import project_with_fixtures
+from privseg.core.settings import PROJECT_DIR
 
 # Published model -> its schema in the warehouse, in the order of the publication (by name).
 PUBLISHED_SCHEMAS = {

@@ -141,7 +141,7 @@ def test_documented_columns_are_the_columns_that_exist(built, manifest):
 def test_consent_purposes_name_real_fideslang_data_uses():
     import csv
 
-    from common import PROJECT_DIR
+    from privseg.core.settings import PROJECT_DIR
 
     with open(PROJECT_DIR / "seeds" / "reference" / "consent_purposes.csv") as handle:
         uses = {row["consent_purpose"]: row["data_use"] for row in csv.DictReader(handle)}

@@ -11,13 +11,14 @@ import shutil
 
 import duckdb
 import pytest
-from common import PROJECT_DIR
+
 from dbt_harness import TEST_KEY, DbtProject, project_with_fixtures
-from privacy_checks import (
+from privseg.audit.checks.raw_identifiers import (
     direct_identifier_source_columns,
-    files_containing,
     scan_for_raw_identifiers,
 )
+from privseg.audit.checks.secret_hygiene import files_containing
+from privseg.core.settings import PROJECT_DIR
 
 
 def _hmac(key: str, entity: str, raw_id: object) -> str:

@@ -11,6 +11,7 @@ import shutil
 
 import duckdb
 import pytest
+
 from dbt_harness import DbtProject, project_with_fixtures
 
 # Values that must never appear in a test's failure output (they stand for

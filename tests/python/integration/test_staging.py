@@ -8,8 +8,9 @@ from collections import Counter
 
 import duckdb
 import pytest
-from common import failed_nodes
+
 from dbt_harness import DbtProject, link_raw
+from privseg.core.manifest import failed_nodes
 
 VALIDATING_MODEL = {
     "customers": "base_shop__customers",

@@ -15,9 +15,10 @@ import re
 import shutil
 from pathlib import Path
 
-import audit_report
 import pytest
+
 from browser import page_requests_off_the_machine, run_chromium
+from privseg import report as audit_report
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 ARTIFACT = PROJECT_DIR / "target" / "test-artifacts" / "privacy_audit_sample.png"

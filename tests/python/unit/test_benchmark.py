@@ -1,11 +1,13 @@
-"""benchmark.py's pure parts: sizes, dependency order, target evaluation, Markdown table."""
+"""The benchmark's pure parts: sizes, dependency order, target evaluation, results table."""
 
 from __future__ import annotations
 
 import argparse
 
-import benchmark
 import pytest
+
+from privseg.benchmark import cli as benchmark
+from privseg.benchmark import runs, targets
 
 GB = 1_000_000_000
 
@@ -37,7 +39,7 @@ def test_models_are_replayed_after_the_models_they_read():
         "model.p.z_stg": model("z_stg"),
         "seed.p.s": {"resource_type": "seed", "name": "s", "depends_on": {"nodes": []}},
     }
-    order = [n["name"] for n in benchmark.topological_models({"nodes": nodes})]
+    order = [n["name"] for n in runs.topological_models({"nodes": nodes})]
     assert order == ["z_stg", "m_int", "a_mart"]
 
 
@@ -60,7 +62,7 @@ def test_each_target_is_met_or_not_on_its_own_figure():
         _scale(100_000, full_build_s=20.0),
         _scale(1_000_000, full_build_s=300.0, incremental_ratio=0.9, throughput_rows_per_s=98_000),
     ]
-    checks = {c["target"]: c["met"] for c in benchmark.evaluate(results, memory_limit=12 * GB)}
+    checks = {c["target"]: c["met"] for c in targets.evaluate(results, memory_limit=12 * GB)}
     assert checks["full build >= 1M raw rows/s at 1,000,000 customers"] is False
     assert checks["daily incremental <= 10% of full at 1,000,000"] is False
     assert checks["daily incremental <= 10% of full at 100,000"] is True
@@ -81,8 +83,8 @@ def test_the_readme_table_has_a_column_per_scale_and_a_row_per_target():
             "replay_s": 10.0,
             "incremental_build_s": 5.0,
         }
-    report = {"scales": results, "targets": benchmark.evaluate(results, 8 * GB)}
-    table = benchmark.markdown(report)
+    report = {"scales": results, "targets": targets.evaluate(results, 8 * GB)}
+    table = targets.markdown(report)
     assert "| figure | 10,000 | 100,000 |" in table
     assert table.count("| dbt overhead <= 1.3x") == 2
     assert "| incremental / full | 5% | 5% |" in table

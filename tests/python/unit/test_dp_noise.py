@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import statistics
 
-import dp_noise
 import duckdb
 import pytest
+
+import dp_noise
 
 DRAWS = 4000
 

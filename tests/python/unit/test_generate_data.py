@@ -1,13 +1,12 @@
-"""Tests for scripts/generate_data.py (the synthetic raw-data generator).
+"""Tests for scripts/generate_data.py (the synthetic raw-data generator, privseg.datagen).
 
-The generator runs in-process (loaded from its file path) on small inputs in tmp dirs.
+The generator runs in-process on small inputs in tmp dirs, and once as the command line.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -18,7 +17,9 @@ from types import ModuleType
 import duckdb
 import pytest
 import yaml
-from common import RAW_TABLES
+
+from privseg.core.settings import RAW_TABLES
+from privseg.datagen import cli as generator_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "generate_data.py"
@@ -142,13 +143,7 @@ def applicable(table: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
-    name = "generate_data_under_test"
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return generator_cli
 
 
 @pytest.fixture(scope="module")

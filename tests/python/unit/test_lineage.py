@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from lineage import (
+
+from privseg.lineage import (
     AGGREGATED,
     CONSENT_FILTERED,
     GENERALIZED,

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import jinja2
 import pytest
+
 from pseudonym_key import KEY_ENV_VAR, Plugin, PseudonymKeyError, hmac_pads
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+
 from segment_rules import (
     ALLOWED_FUNCTIONS,
     normalized_sql,

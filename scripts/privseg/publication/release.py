@@ -33,7 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from common import failed_nodes, published_models, write_json_atomically
+
+from privseg.core.files import write_json_atomically
+from privseg.core.manifest import published_models
+from privseg.publication.gate import PublishRefused, refusals
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -42,44 +45,6 @@ PARQUET = "parquet"
 MANIFEST = "publication.json"
 INCOMPLETE_PREFIX = ".incomplete-"
 KEEP_RELEASES = 2
-
-
-class PublishRefused(Exception):
-    """Nothing may be published (exit 1): a failed test, a failed or stale audit."""
-
-
-def refusals(manifest: dict, results: dict, audit: dict | None) -> list[str]:
-    """Why this build may not be published ([] = it may): invariant 7."""
-    problems = []
-    status = {r["unique_id"]: r["status"] for r in results["results"]}
-    failed = failed_nodes(results)
-    if failed:
-        problems.append("the build did not pass: " + ", ".join(failed))
-    models = published_models(manifest)
-    if not models:
-        problems.append("no model is marked meta.privacy.published")
-    for node in models:
-        if status.get(node["unique_id"]) != "success":
-            problems.append(f"{node['name']} was not built by this build")
-        tests = [
-            uid
-            for uid, test in manifest["nodes"].items()
-            if test["resource_type"] == "test" and node["unique_id"] in test["depends_on"]["nodes"]
-        ]
-        untested = [uid for uid in tests if status.get(uid) != "pass"]
-        if not tests:
-            problems.append(f"{node['name']} has no tests")
-        elif untested:
-            problems.append(f"{node['name']}: tests not passed in this build: {len(untested)}")
-    build_id = results["metadata"]["invocation_id"]
-    if audit is None:
-        problems.append("no privacy audit of this build (run pipeline.py audit)")
-    elif audit.get("build_id") != build_id:
-        problems.append("the privacy audit is of another build (run pipeline.py audit)")
-    elif audit.get("status") != "pass":
-        failing = [c["name"] for c in audit.get("checks", []) if c.get("status") != "pass"]
-        problems.append("the privacy audit failed: " + ", ".join(failing))
-    return problems
 
 
 def current_release(publish_dir: Path) -> Path | None:

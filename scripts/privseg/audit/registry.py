@@ -1,0 +1,244 @@
+"""The audit's checks, declared once: name, claim, method, the invariants each proves, and the
+function that runs it.
+
+Everything that describes the checks reads this registry: the audit itself (run order, the
+claim in its log lines and JSON report), `scripts/audit_privacy.py --list-checks`, the HTML
+report's method section, and the table in docs/auditors.md (generated from it and kept equal to
+it by a unit test).
+
+Invariants (numbered as in docs/architecture.md): 1 no direct identifier past staging, 2 key
+hygiene, 3 consent, 4 erasure, 5 retention, 6 k-anonymity of published tables, 7 nothing
+published unless every test and the audit passed.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from privseg.audit.checks import (
+    build_results,
+    consent,
+    erasure,
+    k_anonymity,
+    lineage,
+    pii_patterns,
+    raw_identifiers,
+    retention,
+    secret_hygiene,
+)
+from privseg.audit.context import AuditRun
+
+DOCS_BEGIN = "<!-- audit-checks:begin (generated from the audit's check registry; do not edit) -->"
+DOCS_END = "<!-- audit-checks:end -->"
+DOCS_COMMAND = "scripts/audit_privacy.py --list-checks --format markdown --write docs/auditors.md"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the audit."""
+
+    name: str
+    # What the check asserts about the build; {k} and {l} stand for the project's k and l.
+    claim: str
+    # How it is checked, for an auditor who wants to know what a pass means.
+    method: str
+    invariants: tuple[int, ...]
+    run: Callable[[AuditRun], list[str]]
+    # Checks that read the warehouse file itself run after the audit's read-only connection
+    # is closed (DuckDB does not let one process attach a file it already has open).
+    reads_warehouse_file: bool = False
+
+    def claim_for(self, k: object = "k", l_diverse: object = "l") -> str:
+        return self.claim.format(k=k, l=l_diverse)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        name="build_results",
+        claim="every node of the build succeeded",
+        method=(
+            "Reads the build's run results (target/build_results.json, the pipeline's copy of "
+            "dbt's run_results.json) and fails if any model, seed, snapshot or test did not "
+            "succeed: nothing is published from a failed build. The only check that relies on "
+            "dbt's own results."
+        ),
+        invariants=(7,),
+        run=build_results.run,
+    ),
+    Check(
+        name="lineage",
+        claim=(
+            "every mart and published column traces to classified source columns, "
+            "direct identifiers only through hashing or aggregation"
+        ),
+        method=(
+            "Parses the compiled SQL of every model with sqlglot, qualified against the columns "
+            "the warehouse holds, and traces every column past staging hop by hop to source "
+            "columns, classifying each hop (hashed, aggregated, generalized, passed through, "
+            "consent filtered). Fails when a mart or published column carries a direct "
+            "identifier's value without a keyed hash or an aggregate, when a column traces to a "
+            "source column without privacy metadata, or when a model cannot be parsed."
+        ),
+        invariants=(1,),
+        run=lineage.run,
+    ),
+    Check(
+        name="published_k_anonymity",
+        claim="published tables are {k}-anonymous and {l}-diverse",
+        method=(
+            "For every model marked published, re-runs a GROUP BY over its declared "
+            "quasi-identifiers on the warehouse and counts rows per equivalence class; every class "
+            "must hold at least k rows, and at least l distinct values of the declared sensitive "
+            "attribute. For aggregated tables, every cell's distinct-subject count must be at "
+            "least k. k and l are the dbt vars segments_k and segments_l of dbt_project.yml. The "
+            "dbt k-anonymity tests are not consulted."
+        ),
+        invariants=(6,),
+        run=k_anonymity.run,
+    ),
+    Check(
+        name="consent",
+        claim="every subject of a consent-filtered model has a valid grant",
+        method=(
+            "For every model with a consent purpose and a customer_key pseudonym column, counts "
+            "the subjects that have no valid grant for the model's purpose as of the run, "
+            "against the consent ledger (consent.int_consented_subjects)."
+        ),
+        invariants=(3,),
+        run=consent.run,
+    ),
+    Check(
+        name="erasure",
+        claim="no erased subject's pseudonym in any table past staging",
+        method=(
+            "Computes the pseudonym of every subject with an accepted erasure request itself, "
+            "from the staged requests and the key, and searches every text column of every table "
+            "past staging for them."
+        ),
+        invariants=(4,),
+        run=erasure.run,
+    ),
+    Check(
+        name="retention",
+        claim="no row older than its retention policy past staging",
+        method=(
+            "Recomputes every within_retention test: counts the rows of the tested column dated "
+            "before the as-of date minus the retention days of its category, read from the "
+            "retention_policies seed."
+        ),
+        invariants=(5,),
+        run=retention.run,
+    ),
+    Check(
+        name="pii_patterns",
+        claim="no email address, phone number or IP address in any text past staging",
+        method=(
+            "Matches every text column of every table past staging against patterns of email "
+            "addresses, phone numbers and IPv4/IPv6 addresses, whatever the column is called or "
+            "classified as; counts only. A match names a column to look at, not proof."
+        ),
+        invariants=(1,),
+        run=pii_patterns.run,
+    ),
+    Check(
+        name="raw_identifiers",
+        claim="no raw identifier value in any table past staging",
+        method=(
+            "Reads the raw source files directly (not through dbt) and searches every text "
+            "column of every table past staging for any raw value (trimmed, case-insensitive) of "
+            "a source column classified direct_identifier."
+        ),
+        invariants=(1,),
+        run=raw_identifiers.run,
+        reads_warehouse_file=True,
+    ),
+    Check(
+        name="secret_hygiene",
+        claim="the key is in no artifact, log or database file",
+        method=(
+            "Scans every file under the dbt target and log folders and the warehouse file for "
+            "the pseudonymization key, byte for byte."
+        ),
+        invariants=(2,),
+        run=secret_hygiene.run,
+        reads_warehouse_file=True,
+    ),
+)
+
+BY_NAME = {check.name: check for check in CHECKS}
+
+
+def invariant_text(invariants: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(number) for number in invariants)
+
+
+def checks_as_json() -> list[dict]:
+    return [
+        {
+            "name": check.name,
+            "claim": check.claim_for(),
+            "method": check.method,
+            "invariants": list(check.invariants),
+        }
+        for check in CHECKS
+    ]
+
+
+def checks_as_text(width: int = 100) -> str:
+    lines = []
+    for check in CHECKS:
+        lines.append(f"{check.name} (invariant {invariant_text(check.invariants)})")
+        for label, text in (("claim: ", check.claim_for()), ("method:", check.method)):
+            lines.append(
+                textwrap.fill(
+                    text, width, initial_indent=f"    {label} ", subsequent_indent=" " * 12
+                )
+            )
+    return "\n".join(lines) + "\n"
+
+
+def checks_as_markdown() -> str:
+    """The table of docs/auditors.md: check, claim, method, invariant."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| check | claim | method | invariant |", "|---|---|---|---|"]
+    for check in CHECKS:
+        lines.append(
+            f"| `{check.name}` | {cell(check.claim_for())} | {cell(check.method)} "
+            f"| {invariant_text(check.invariants)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render(format_: str) -> str:
+    if format_ == "json":
+        return json.dumps(checks_as_json(), indent=2) + "\n"
+    if format_ == "markdown":
+        return checks_as_markdown()
+    return checks_as_text()
+
+
+def docs_block(text: str) -> str | None:
+    """What a page holds between the begin and end markers (None when they are missing)."""
+    if DOCS_BEGIN not in text or DOCS_END not in text:
+        return None
+    inside = text.split(DOCS_BEGIN, 1)[1].split(DOCS_END, 1)[0]
+    return inside.strip("\n") + "\n"
+
+
+def write_docs_block(path: Path) -> None:
+    """Replace what is between the markers of `path` with the markdown table."""
+    text = path.read_text(encoding="utf-8")
+    if docs_block(text) is None:
+        raise ValueError(f"{path} has no lines {DOCS_BEGIN!r} and {DOCS_END!r}")
+    before, rest = text.split(DOCS_BEGIN, 1)
+    after = rest.split(DOCS_END, 1)[1]
+    path.write_text(
+        f"{before}{DOCS_BEGIN}\n{checks_as_markdown()}{DOCS_END}{after}", encoding="utf-8"
+    )

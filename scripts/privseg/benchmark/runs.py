@@ -1,0 +1,266 @@
+"""The measured runs of one scale: generate, full and incremental builds, models only against
+the same compiled SQL replayed in DuckDB, and the engine floor."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from privseg.core.dbt_runner import dbt_executable
+from privseg.core.keys import KEY_ENV_VAR
+from privseg.core.settings import PROJECT_DIR, RAW_TABLES
+from privseg.datagen.cli import main as generate_raw_data
+from pseudonym_key import Plugin
+
+SEED = 42
+
+
+class BenchmarkError(Exception):
+    pass
+
+
+def timed(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT_DIR
+) -> tuple[float, int, int]:
+    """Run command under /usr/bin/time; return (wall seconds, peak RSS bytes, exit code)."""
+    rss_file = log.with_suffix(".rss")
+    started = time.monotonic()
+    with log.open("w") as out:
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command],
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    wall = time.monotonic() - started
+    rss_kb = int(rss_file.read_text().strip().splitlines()[-1]) if rss_file.exists() else 0
+    return wall, rss_kb * 1024, done.returncode
+
+
+def dbt_command(args: list[str], as_of: str) -> list[str]:
+    """A dbt command line for this project as of a date (the env says where everything is)."""
+    return [
+        dbt_executable(),
+        *args,
+        "--vars",
+        f"{{as_of: '{as_of}'}}",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+
+
+class Scale:
+    """The folders and dbt calls of one scale."""
+
+    def __init__(self, root: Path, customers: int, memory_limit: str) -> None:
+        self.customers = customers
+        self.root = root / f"c{customers}"
+        self.raw = self.root / "raw"
+        self.memory_limit = memory_limit
+
+    def env(self, name: str, memory_limit: str | None = None) -> dict[str, str]:
+        folder = self.root / name
+        return {
+            "RAW_DATA_DIR": str(self.raw),
+            "WAREHOUSE_PATH": str(folder / "warehouse.duckdb"),
+            "DUCKDB_TEMP_DIR": str(folder / "tmp"),
+            "DUCKDB_MEMORY_LIMIT": memory_limit or self.memory_limit,
+            "DBT_TARGET": "dev",
+            "DBT_TARGET_PATH": str(folder / "target"),
+            "DBT_LOG_PATH": str(folder / "logs"),
+        }
+
+    def dbt(
+        self, name: str, args: list[str], as_of: str, memory_limit: str | None = None
+    ) -> tuple[float, int]:
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / f"{args[0]}.log"
+        wall, rss, code = timed(dbt_command(args, as_of), self.env(name, memory_limit), log)
+        if code != 0:
+            raise BenchmarkError(f"dbt {' '.join(args)} failed at {self.customers}: see {log}")
+        logging.info("  %-28s %8.1f s  peak RSS %.2f GB", f"{name}: dbt {args[0]}", wall, rss / 1e9)
+        return wall, rss
+
+
+def raw_row_counts(raw: Path) -> dict[str, int]:
+    with duckdb.connect() as con:
+        return {
+            table: con.execute(
+                f"select count(*) from read_parquet('{raw / table}.parquet')"
+            ).fetchall()[0][0]
+            for table in RAW_TABLES
+        }
+
+
+def engine_floor(raw: Path, repeat: int) -> float:
+    """Median seconds of one query that reads every raw row once."""
+    with duckdb.connect() as con:
+        parts = []
+        for table in RAW_TABLES:
+            first = con.execute(
+                f"describe select * from read_parquet('{raw / table}.parquet')"
+            ).fetchall()[0][0]
+            parts.append(
+                f"select count(*) as n, sum(hash({first})) as h "
+                f"from read_parquet('{raw / table}.parquet')"
+            )
+        sql = "select sum(n), sum(h) from (" + " union all ".join(parts) + ")"
+        times = []
+        for _ in range(repeat):
+            started = time.monotonic()
+            con.execute(sql).fetchall()
+            times.append(time.monotonic() - started)
+    return statistics.median(times)
+
+
+def topological_models(manifest: dict) -> list[dict]:
+    """Model nodes in an order where every model comes after the models it refs."""
+    models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    ordered: list[dict] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in models:
+            return
+        seen.add(uid)
+        for parent in models[uid]["depends_on"]["nodes"]:
+            visit(parent)
+        ordered.append(models[uid])
+
+    for uid in sorted(models):
+        visit(uid)
+    return ordered
+
+
+def replay(scale: Scale, run_dir: Path, replay_dir: Path) -> float:
+    """Seconds to run every model's compiled SQL in one DuckDB connection (no dbt)."""
+    manifest = json.loads((run_dir / "target" / "manifest.json").read_text())
+    warehouse = replay_dir / "warehouse.duckdb"
+    config = {
+        "memory_limit": scale.memory_limit,
+        "threads": 2,
+        "temp_directory": str(replay_dir / "tmp"),
+        "preserve_insertion_order": False,
+    }
+    plugin = Plugin("pseudonym_key", {"key": os.environ[KEY_ENV_VAR]})
+    con = duckdb.connect(str(warehouse), config=config)
+    try:
+        plugin.configure_connection(con)
+        started = time.monotonic()
+        for node in topological_models(manifest):
+            package = run_dir / "target" / "compiled" / node["package_name"]
+            sql = (package / node["original_file_path"]).read_text()
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            con.execute(f'create schema if not exists "{node["schema"]}"')
+            con.execute(f'create or replace {kind} "{node["schema"]}"."{node["alias"]}" as {sql}')
+        con.execute("checkpoint")
+        return time.monotonic() - started
+    finally:
+        con.close()
+
+
+def spill_check(scale: Scale, limit: str, as_of: str) -> dict:
+    name = "spill"
+    shutil.rmtree(scale.root / name, ignore_errors=True)
+    tmp = scale.root / name / "tmp"
+    tmp.mkdir(parents=True)
+    peak_temp = 0
+    folder = scale.root / name
+    command = dbt_command(["build"], as_of)
+    env = {**os.environ, **scale.env(name, limit)}
+    started = time.monotonic()
+    with (folder / "build.log").open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        while process.poll() is None:
+            used = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
+            peak_temp = max(peak_temp, used)
+            time.sleep(0.5)
+    wall = time.monotonic() - started
+    result = {
+        "customers": scale.customers,
+        "memory_limit": limit,
+        "succeeded": process.returncode == 0,
+        "wall_s": round(wall, 1),
+        "peak_temp_bytes": peak_temp,
+    }
+    logging.info(
+        "  spill check at %s: %s in %.1f s, peak temp %.2f GB",
+        limit,
+        "ok" if result["succeeded"] else "FAILED",
+        wall,
+        peak_temp / 1e9,
+    )
+    return result
+
+
+def bench_scale(scale: Scale, days: int, end_date: date, repeat: int) -> dict:
+    logging.info("scale %d customers", scale.customers)
+    shutil.rmtree(scale.root, ignore_errors=True)
+    scale.raw.mkdir(parents=True)
+    started = time.monotonic()
+    code = generate_raw_data(
+        [
+            "--customers", str(scale.customers),
+            "--days", str(days),
+            "--seed", str(SEED),
+            "--end-date", end_date.isoformat(),
+            "--out", str(scale.raw),
+        ]
+    )  # fmt: skip
+    if code != 0:
+        raise BenchmarkError(f"generating the raw data failed at {scale.customers}")
+    generate_s = time.monotonic() - started
+    rows = raw_row_counts(scale.raw)
+    raw_rows = sum(rows.values())
+    logging.info("  %-28s %8.1f s  %d raw rows", "generate", generate_s, raw_rows)
+
+    last_day = end_date - timedelta(days=1)
+    day_before = (last_day - timedelta(days=1)).isoformat()
+
+    full_s, full_rss = scale.dbt("full", ["build"], day_before)
+    incremental_s, incremental_rss = scale.dbt("full", ["build"], last_day.isoformat())
+
+    scale.dbt("seeded", ["seed"], day_before)
+    for name in ("run", "replay"):
+        (scale.root / name).mkdir(exist_ok=True)
+        shutil.copy(scale.root / "seeded" / "warehouse.duckdb", scale.root / name)
+    run_s, run_rss = scale.dbt("run", ["run"], day_before)
+    replay_s = replay(scale, scale.root / "run", scale.root / "replay")
+    logging.info("  %-28s %8.1f s", "replayed compiled SQL", replay_s)
+    floor_s = engine_floor(scale.raw, repeat)
+    logging.info("  %-28s %8.2f s (median of %d)", "engine floor", floor_s, repeat)
+
+    return {
+        "customers": scale.customers,
+        "days": days,
+        "raw_rows": raw_rows,
+        "raw_rows_by_table": rows,
+        "generate_s": round(generate_s, 1),
+        "full_build_s": round(full_s, 1),
+        "full_build_peak_rss_bytes": full_rss,
+        "incremental_build_s": round(incremental_s, 1),
+        "incremental_peak_rss_bytes": incremental_rss,
+        "incremental_ratio": round(incremental_s / full_s, 3),
+        "dbt_run_s": round(run_s, 1),
+        "replay_s": round(replay_s, 1),
+        "dbt_overhead_ratio": round(run_s / replay_s, 2),
+        "engine_floor_s": round(floor_s, 2),
+        "full_build_to_floor_ratio": round(full_s / floor_s, 1),
+        "throughput_rows_per_s": round(raw_rows / full_s),
+    }

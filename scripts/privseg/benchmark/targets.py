@@ -1,0 +1,121 @@
+"""The performance targets, judged on the measured figures, and the table of the results."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
+import duckdb
+
+GIB = 1024**3
+TARGETS = {
+    "throughput_rows_per_s": 1_000_000,  # full build at 1M customers, raw rows per second
+    "dbt_overhead_ratio": 1.3,  # dbt run / replayed SQL
+    "incremental_ratio": 0.10,  # incremental build / full build
+    "memory_headroom_bytes": GIB,  # peak RSS < DuckDB memory limit + 1 GiB
+}
+
+
+def evaluate(results: list[dict], memory_limit: int) -> list[dict]:
+    """Each target: met or not, with the figure it was judged on."""
+    checks = []
+    largest = max(results, key=lambda r: r["customers"])
+    checks.append(
+        {
+            "target": f"full build >= 1M raw rows/s at {largest['customers']:,} customers",
+            "value": largest["throughput_rows_per_s"],
+            "met": largest["throughput_rows_per_s"] >= TARGETS["throughput_rows_per_s"],
+        }
+    )
+    for result in results:
+        checks.append(
+            {
+                "target": f"dbt overhead <= 1.3x at {result['customers']:,}",
+                "value": result["dbt_overhead_ratio"],
+                "met": result["dbt_overhead_ratio"] <= TARGETS["dbt_overhead_ratio"],
+            }
+        )
+        checks.append(
+            {
+                "target": f"daily incremental <= 10% of full at {result['customers']:,}",
+                "value": result["incremental_ratio"],
+                "met": result["incremental_ratio"] <= TARGETS["incremental_ratio"],
+            }
+        )
+        peak = max(result["full_build_peak_rss_bytes"], result["incremental_peak_rss_bytes"])
+        checks.append(
+            {
+                "target": f"peak RSS < memory limit + 1 GiB at {result['customers']:,}",
+                "value": peak,
+                "met": peak < memory_limit + TARGETS["memory_headroom_bytes"],
+            }
+        )
+    by_size = {r["customers"]: r for r in results}
+    if 100_000 in by_size and 1_000_000 in by_size:
+        small, big = by_size[100_000], by_size[1_000_000]
+        time_ratio = big["full_build_s"] / small["full_build_s"]
+        rows_ratio = big["raw_rows"] / small["raw_rows"]
+        checks.append(
+            {
+                "target": "full build time grows no faster than raw rows, 100k -> 1M",
+                "value": round(time_ratio / rows_ratio, 2),
+                "met": time_ratio <= rows_ratio,
+            }
+        )
+    return checks
+
+
+def markdown(report: dict) -> str:
+    results = report["scales"]
+    header = "| figure | " + " | ".join(f"{r['customers']:,}" for r in results) + " |"
+    lines = [header, "|---|" + "---:|" * len(results)]
+
+    def row(label: str, key: str, fmt) -> None:
+        lines.append(f"| {label} | " + " | ".join(fmt(r[key]) for r in results) + " |")
+
+    row("raw rows", "raw_rows", lambda v: f"{v:,}")
+    row("generate (s)", "generate_s", str)
+    row("full build, models + tests (s)", "full_build_s", str)
+    row("peak RSS, full build (GB)", "full_build_peak_rss_bytes", lambda v: f"{v / 1e9:.2f}")
+    row("throughput (raw rows/s)", "throughput_rows_per_s", lambda v: f"{v:,}")
+    row("engine floor, read every raw row once (s)", "engine_floor_s", str)
+    row("full build / engine floor", "full_build_to_floor_ratio", lambda v: f"{v}x")
+    row("dbt run, models only (s)", "dbt_run_s", str)
+    row("same compiled SQL replayed in DuckDB (s)", "replay_s", str)
+    row("dbt overhead (run / replay)", "dbt_overhead_ratio", lambda v: f"{v}x")
+    row("incremental build, one new day (s)", "incremental_build_s", str)
+    row("incremental / full", "incremental_ratio", lambda v: f"{v:.0%}")
+    lines.append("")
+    lines.append("| target | value | met |")
+    lines.append("|---|---:|:---:|")
+    for check in report["targets"]:
+        value = check["value"]
+        shown = f"{value / 1e9:.2f} GB" if value > 1e6 and "RSS" in check["target"] else value
+        lines.append(f"| {check['target']} | {shown} | {'yes' if check['met'] else 'no'} |")
+    spill = report.get("spill_check")
+    if spill:
+        lines.append("")
+        lines.append(
+            f"Spill check: full build at {spill['customers']:,} customers with a "
+            f"{spill['memory_limit']} DuckDB memory limit "
+            f"{'succeeded' if spill['succeeded'] else 'FAILED'} in {spill['wall_s']} s, "
+            f"peak temp space {spill['peak_temp_bytes'] / 1e9:.2f} GB."
+        )
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    memory = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"MemTotal:\s+(\d+) kB", meminfo.read_text())
+        memory = int(match.group(1)) * 1024 if match else 0
+    return {
+        "cpus": os.cpu_count(),
+        "memory_bytes": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }

@@ -1,0 +1,71 @@
+"""The pseudonymization key on the scripts' side: make sure dbt gets one, and pseudonymize ids
+the way the build does.
+
+The key checks and the HMAC pads come from the dbt plugin (plugins/pseudonym_key.py, installed
+into the project's virtualenv by `make`), so the scripts and the build accept the same keys and
+make the same pseudonyms. The key is never logged or printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from privseg.core.settings import PROJECT_DIR
+
+KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
+KEY_FILE_ENV_VAR = "PSEUDONYM_KEY_FILE"
+DEFAULT_KEY_FILE = ".secrets/pseudonym.key"
+
+
+def key_file_path() -> Path:
+    """The local key file: PSEUDONYM_KEY_FILE, default .secrets/pseudonym.key in the project."""
+    key_file = Path(os.environ.get(KEY_FILE_ENV_VAR) or DEFAULT_KEY_FILE)
+    return key_file if key_file.is_absolute() else PROJECT_DIR / key_file
+
+
+def ensure_pseudonym_key() -> None:
+    """Make sure dbt will get a pseudonymization key, never printing it.
+
+    Uses DBT_ENV_SECRET_PSEUDONYM_KEY when set. Otherwise reads the local key file
+    (key_file_path()), creating it once with a random key, readable by its owner only. The file
+    is gitignored: lose it and every pseudonym changes (see docs/operations.md, key rotation).
+    """
+    if os.environ.get(KEY_ENV_VAR, "").strip():
+        logging.info("pseudonymization key: from %s", KEY_ENV_VAR)
+        return
+    key_file = key_file_path()
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        logging.info("pseudonymization key: created %s (mode 600; keep it safe)", key_file)
+    else:
+        logging.info("pseudonymization key: from %s", key_file)
+    os.environ[KEY_ENV_VAR] = key_file.read_text().strip()
+
+
+def pseudonymizer(key: bytes) -> Callable[[object], str]:
+    """customer_key as the project computes it, lower(hex(HMAC-SHA256(key, 'customer:' || id))),
+    with the key bound, for many ids: the two HMAC pads are absorbed into SHA-256 states once
+    and copied per id (RFC 2104), about 2.5x faster than hmac.digest."""
+    # Imported here: the plugin module loads dbt's adapter base (a second of start-up), which
+    # only the erasure check and the export need.
+    from pseudonym_key import hmac_pads
+
+    ipad, opad = hmac_pads(key)
+    inner_start, outer_start = hashlib.sha256(ipad), hashlib.sha256(opad)
+
+    def pseudonym(customer_id: object) -> str:
+        inner = inner_start.copy()
+        inner.update(f"customer:{customer_id}".encode())
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    return pseudonym

@@ -1,0 +1,70 @@
+"""Where things live: the project folder, the raw tables, and the paths of one run.
+
+Every default of the env vars documented in docs/operations.md exists here and only here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# scripts/privseg/core/settings.py -> the project folder (the dbt project).
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+
+# The raw tables the dbt sources read: RAW_DATA_DIR/<table>.parquet.
+RAW_TABLES = (
+    "customers",
+    "products",
+    "orders",
+    "order_items",
+    "web_events",
+    "campaigns",
+    "email_events",
+    "consent_events",
+    "preferences",
+    "erasure_requests",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths of one run, resolved against the project directory."""
+
+    raw_data_dir: Path
+    warehouse_path: Path
+    publish_dir: Path
+    target: str
+    target_dir: Path
+    log_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        def path(var: str, default: str) -> Path:
+            value = os.environ.get(var) or default
+            candidate = Path(value)
+            return candidate if candidate.is_absolute() else PROJECT_DIR / candidate
+
+        return cls(
+            raw_data_dir=path("RAW_DATA_DIR", "data/raw"),
+            warehouse_path=path("WAREHOUSE_PATH", "data/warehouse.duckdb"),
+            publish_dir=path("PUBLISH_DIR", "data/published"),
+            target=os.environ.get("DBT_TARGET") or "dev",
+            # dbt reads these two itself (and so do the audit and the publication).
+            target_dir=path("DBT_TARGET_PATH", "target"),
+            log_dir=path("DBT_LOG_PATH", "logs"),
+        )
+
+    def export(self) -> None:
+        """Put the resolved paths into the environment that profiles.yml reads."""
+        os.environ["RAW_DATA_DIR"] = str(self.raw_data_dir)
+        os.environ["WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["PUBLISH_DIR"] = str(self.publish_dir)
+        os.environ["DBT_TARGET"] = self.target
+        os.environ["DBT_TARGET_PATH"] = str(self.target_dir)
+        os.environ["DBT_LOG_PATH"] = str(self.log_dir)
+
+
+def missing_raw_tables(raw_data_dir: Path) -> list[str]:
+    """Raw tables with neither a <table>.parquet file nor a folder of that name."""
+    return [t for t in RAW_TABLES if not (raw_data_dir / f"{t}.parquet").exists()]

@@ -1,0 +1,163 @@
+"""Export the consented audience of one segment: the email addresses a campaign tool needs.
+
+    python scripts/export_audience.py --segment cart_abandoners --purpose marketing_email \
+        --out exports/cart_abandoners.csv [--verbose]
+
+Marketing operations uses it to hand an audience to a campaign tool. The segment tables hold
+pseudonyms only; this is the one place where a pseudonym is turned back into a contact
+address, so it exports only members who may be contacted for the stated purpose.
+
+Inputs (the warehouse is opened read-only):
+    WAREHOUSE_PATH (default data/warehouse.duckdb), built by `make run` or `dbt build`:
+        segments.segment_definitions      activation_purposes: the purposes a segment's
+                                          members may be exported for (space-separated)
+        segments.fct_segment_membership   members of each segment (customer_key)
+        consent.int_consented_subjects    subjects with a valid grant per purpose, as of the build
+        staging.stg_shop__customers       customer_id and email only (erasures applied)
+        pseudonymized.int_pseudonym_key_registry   fingerprint of the key of the build
+    DBT_ENV_SECRET_PSEUDONYM_KEY, or else the key file (PSEUDONYM_KEY_FILE, default
+    .secrets/pseudonym.key): the key the warehouse was built with. The export never makes one.
+
+Each customer's pseudonym is recomputed here (HMAC-SHA256 of 'customer:<id>', the format in
+docs/architecture.md) to join the members back to their address. Members are the segment's
+subjects that hold a valid grant for --purpose; members without an address are counted, not
+exported.
+
+Outputs, both written atomically (<file>.tmp, then renamed) and readable by the owner only:
+    OUT                 CSV with a header and one column, `email`: unique, sorted
+    OUT.summary.json    segment, purpose, as_of_date, key_fingerprint, members_in_segment,
+                        members_with_grant, members_without_contact, exported, output_file,
+                        created_at
+The same counts are logged to stderr. No address, customer id or pseudonym is ever logged or
+printed, in errors neither; the key is never shown, only its fingerprint.
+
+Exit codes: 0 exported (an empty audience too, with a warning); 1 the export failed while
+reading the warehouse or writing the files (nothing was written); 2 usage or configuration:
+a missing option, unknown segment, purpose the segment may not be exported for, missing
+output folder, missing warehouse or table, missing or invalid key, or a key that differs from
+the one that built the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from privseg.core.logs import setup_logging
+from privseg.core.settings import Settings
+from privseg.export.audience import ExportError, check_export_allowed, select_audience
+from privseg.export.files import summary_path, write_outputs
+from privseg.export.key import load_key
+from privseg.export.warehouse import (
+    BUILD_FIRST,
+    check_key_built_warehouse,
+    missing_relations,
+    open_warehouse,
+    read_as_of_date,
+    read_contacts,
+    read_definitions,
+    read_members,
+    warehouse_error,
+)
+from pseudonym_key import key_fingerprint
+
+
+def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
+    """Check everything, then write the audience and its summary; raise ExportError to refuse."""
+    if out.is_dir():
+        raise ExportError(f"--out {out} is a folder; give a file name, e.g. {out / 'audience.csv'}")
+    folder = out.parent
+    if not folder.is_dir():
+        raise ExportError(f"output folder {folder} does not exist: create it or choose another")
+    if not os.access(folder, os.W_OK):
+        raise ExportError(f"output folder {folder} is not writable: choose another")
+    warehouse = settings.warehouse_path
+    if out.resolve() == warehouse.resolve():
+        raise ExportError("--out is the warehouse file itself: choose another file name")
+
+    key = load_key()
+    fingerprint = key_fingerprint(key)
+    con = open_warehouse(warehouse)
+    try:
+        missing = missing_relations(con)
+        if missing:
+            raise ExportError(f"warehouse {warehouse} lacks {', '.join(missing)}: {BUILD_FIRST}")
+        check_key_built_warehouse(con, fingerprint, warehouse)
+        check_export_allowed(segment, purpose, read_definitions(con))
+        members, granted = read_members(con, segment, purpose)
+        as_of = read_as_of_date(con)
+        audience = select_audience(key, members, granted, read_contacts(con))
+    except duckdb.Error as error:
+        raise warehouse_error(error, warehouse) from None
+    finally:
+        con.close()
+
+    summary = {
+        "segment": segment,
+        "purpose": purpose,
+        "as_of_date": as_of.isoformat() if as_of else None,
+        "key_fingerprint": fingerprint,
+        "members_in_segment": audience.members_in_segment,
+        "members_with_grant": audience.members_with_grant,
+        "members_without_contact": audience.members_without_contact,
+        "exported": audience.exported,
+        "output_file": out.name,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        write_outputs(out, audience.emails, summary)
+    except OSError as error:
+        raise ExportError(f"could not write {out}: {error.strerror or error}", code=1) from None
+
+    logging.info(
+        "segment '%s' as of %s: %d members, %d with a valid '%s' grant, %d of those without "
+        "an email address",
+        segment,
+        summary["as_of_date"],
+        audience.members_in_segment,
+        audience.members_with_grant,
+        purpose,
+        audience.members_without_contact,
+    )
+    logging.info(
+        "exported %d addresses to %s (key fingerprint %s; summary in %s)",
+        audience.exported,
+        out,
+        fingerprint,
+        summary_path(out).name,
+    )
+    if audience.exported == 0:
+        logging.warning(
+            "the audience is empty: no member of segment '%s' has a valid '%s' grant and an "
+            "email address; the file holds only its header",
+            segment,
+            purpose,
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--segment", required=True, metavar="NAME", help="segment_name to export")
+    parser.add_argument(
+        "--purpose",
+        required=True,
+        help="consent purpose of the campaign, e.g. marketing_email; must be one of the "
+        "segment's activation_purposes",
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="CSV file to write (mode 600)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return export(args.segment, args.purpose, args.out, Settings.from_env())
+    except ExportError as error:
+        logging.error("%s", error)
+        return error.code

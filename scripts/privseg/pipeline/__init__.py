@@ -1,0 +1,2 @@
+"""The pipeline behind `make run`: steps.py (each step), summary.py (the closing summary),
+cli.py (scripts/pipeline.py)."""

@@ -1,0 +1,171 @@
+"""The steps of the pipeline: demo data, preflight, build (with compaction), audit, publish, docs.
+
+Each returns an exit code: 0 success; 1 the build, a test or the audit failed (nothing
+published); 2 usage or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+from privseg.audit.context import AuditError
+from privseg.audit.runner import BUILD_RESULTS, REPORT, run_audit
+from privseg.core.dbt_runner import run_dbt
+from privseg.core.keys import ensure_pseudonym_key
+from privseg.core.settings import RAW_TABLES, Settings, missing_raw_tables
+from privseg.core.warehouse import compact_database
+from privseg.datagen.cli import main as generate_raw_data
+from privseg.publication.gate import PublishRefused
+from privseg.publication.release import publish
+
+DEMO_CUSTOMERS = 10_000
+DEMO_DAYS = 365
+DEMO_SEED = 42
+
+
+def step_generate(settings: Settings, customers: int, force: bool = False) -> int:
+    missing = missing_raw_tables(settings.raw_data_dir)
+    if not missing and not force:
+        logging.info("raw data found in %s; not generating", settings.raw_data_dir)
+        return 0
+    if missing and len(missing) < len(RAW_TABLES):
+        # Never overwrite someone's partial real export with demo data.
+        logging.error(
+            "raw data in %s is incomplete: missing %s. Add those tables, point "
+            "RAW_DATA_DIR elsewhere, or empty the folder to get demo data.",
+            settings.raw_data_dir,
+            ", ".join(missing),
+        )
+        return 2
+    logging.info(
+        "generating demo data (%d customers, %d days) into %s",
+        customers,
+        DEMO_DAYS,
+        settings.raw_data_dir,
+    )
+    return generate_raw_data(
+        [
+            "--customers", str(customers),
+            "--days", str(DEMO_DAYS),
+            "--seed", str(DEMO_SEED),
+            "--out", str(settings.raw_data_dir),
+        ]
+    )  # fmt: skip
+
+
+def preflight(settings: Settings) -> int:
+    """Before a build: the key, writable paths, and raw tables with the declared columns."""
+    try:
+        ensure_pseudonym_key()
+    except OSError as error:
+        logging.error("cannot read or create the pseudonymization key file: %s", error)
+        return 2
+    for what, folder in (
+        ("warehouse", settings.warehouse_path.parent),
+        ("publication", settings.publish_dir),
+        ("dbt target", settings.target_dir),
+        ("dbt log", settings.log_dir),
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            logging.error("%s folder %s cannot be created: %s", what, folder, error.strerror)
+            return 2
+        if not os.access(folder, os.W_OK):
+            logging.error("%s folder %s is not writable: fix its permissions", what, folder)
+            return 2
+    missing = missing_raw_tables(settings.raw_data_dir)
+    if missing:
+        logging.error(
+            "raw tables missing in %s: %s. Run `python scripts/pipeline.py generate` "
+            "or set RAW_DATA_DIR.",
+            settings.raw_data_dir,
+            ", ".join(missing),
+        )
+        return 2
+    # The columns each source yml declares: checked by the same macro the build runs first.
+    done = run_dbt(
+        ["run-operation", "check_raw_sources", "--target", settings.target], capture=True
+    )
+    if done.returncode != 0:
+        problems = [line for line in done.stdout.splitlines() if "raw table" in line]
+        logging.error(
+            "raw data in %s does not match the source yml:\n%s",
+            settings.raw_data_dir,
+            "\n".join(problems) or done.stdout[-2000:],
+        )
+        return 2
+    return 0
+
+
+def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int:
+    args = ["build", "--target", settings.target]
+    if full_refresh:
+        args.append("--full-refresh")
+    if as_of:
+        args += ["--vars", f"{{as_of: '{as_of}'}}"]
+    code = run_dbt(args).returncode
+    # The build's own results, for the audit and the publication (dbt docs overwrites
+    # run_results.json). A failed build records its failures: publish then refuses.
+    results = settings.target_dir / "run_results.json"
+    if results.exists():
+        shutil.copyfile(results, settings.target_dir / BUILD_RESULTS)
+    if code != 0:
+        logging.error("dbt build failed: see the lines marked ERROR or FAIL above")
+        return 1
+    started = time.monotonic()
+    before, after = compact_database(settings.warehouse_path)
+    logging.info(
+        "compacted %s: %.1f MB -> %.1f MB in %.1f s (no deleted data left in the file)",
+        settings.warehouse_path,
+        before / 1e6,
+        after / 1e6,
+        time.monotonic() - started,
+    )
+    return 0
+
+
+def step_audit(settings: Settings) -> int:
+    ensure_pseudonym_key()
+    try:
+        report = run_audit(settings, settings.target_dir / REPORT)
+    except AuditError as error:
+        logging.error("audit cannot run: %s", error)
+        return 2
+    return 0 if report["status"] == "pass" else 1
+
+
+def read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def step_publish(settings: Settings) -> int:
+    manifest = read_json(settings.target_dir / "manifest.json")
+    results = read_json(settings.target_dir / BUILD_RESULTS)
+    if manifest is None or results is None:
+        logging.error("no build to publish in %s: run pipeline.py build", settings.target_dir)
+        return 2
+    audit = read_json(settings.target_dir / REPORT)
+    try:
+        released = publish(settings.warehouse_path, settings.publish_dir, manifest, results, audit)
+    except PublishRefused as error:
+        logging.error("nothing published (the previous publication stays): %s", error)
+        return 1
+    logging.info(
+        "published release %s to %s", released["release"], settings.publish_dir / "current"
+    )
+    return 0
+
+
+def step_docs(settings: Settings) -> int:
+    ensure_pseudonym_key()  # dbt's profile loads the plugin, which needs the key
+    if run_dbt(["docs", "generate", "--static", "--target", settings.target]).returncode != 0:
+        logging.error("dbt docs generate failed")
+        return 1
+    logging.info("docs: %s (one file, opens offline)", settings.target_dir / "static_index.html")
+    return 0
