@@ -13,8 +13,9 @@ build_results.json, the pipeline's copy of the build's run_results.json) and the
                            only through hashing or aggregation (invariant 1)
     published_k_anonymity  every published table (meta.privacy.published) is k-anonymous over its
                            quasi_identifiers, or every cell counts >= k subjects, and l-diverse in
-                           a declared sensitive_attribute; k and l from dbt_project.yml vars
-                           (invariant 6)
+                           a declared sensitive_attribute; k and l as the model declares them
+                           (meta.privacy.k and .l, else the dbt_project.yml vars segments_k and
+                           segments_l, as the dbt macro published_privacy) (invariant 6)
     consent                every subject of a consent-filtered model with a pseudonym column has
                            a valid grant for the model's purpose (invariant 3)
     erasure                no pseudonym of a subject with an accepted erasure request, computed
@@ -111,15 +112,17 @@ def project_vars() -> dict[str, Any]:
 def check_published_k_anonymity(
     con: duckdb.DuckDBPyConnection,
     manifest: dict,
-    k: int,
-    l_diverse: int,
+    default_k: int,
+    default_l: int,
     sizes: dict[str, tuple[list[dict[str, int]], dict[str, Any]]],
 ) -> list[str]:
-    """Every published table k-anonymous (or every cell >= k) and l-diverse (invariant 6).
-    Fills `sizes` (class size histogram and risk per table) for the report."""
+    """Every published table k-anonymous (or every cell >= k) and l-diverse (invariant 6), with
+    the k and l it declares (meta.privacy.k and .l, else the defaults: vars segments_k and
+    segments_l). Fills `sizes` (class size histogram and risk per table) for the report."""
     findings = []
     for node in published_models(manifest):
         meta = privacy_meta(node)
+        k, l_diverse = int(meta.get("k", default_k)), int(meta.get("l", default_l))
         quasi = meta.get("quasi_identifiers") or []
         count_column = meta.get("subject_count_column")
         if not quasi and not count_column:

@@ -24,7 +24,7 @@
     budget. Exact counts stay out of the published columns (only
     exact_recipient_count, for the audit, in this unpublished table).
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_campaign_performance').k -%}
 {%- set dp = dp_settings('rpt_campaign_performance') -%}
 {%- set measures = 6 -%}
 

@@ -7,7 +7,7 @@
     to its size: primary suppression only (additive=false), and a cohort
     below k is withheld whole.
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_cohort_retention').k -%}
 
 with
 

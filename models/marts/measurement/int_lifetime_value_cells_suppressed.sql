@@ -19,7 +19,7 @@
     behavior_window_days): a run-rate that assumes the cell keeps buying as
     it did in the last window, without churn or discounting.
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_lifetime_value').k -%}
 {%- set years = var('measurement_ltv_projection_years') | float -%}
 {%- set annualize = 365.0 / (var('behavior_window_days') | float) -%}
 

@@ -13,7 +13,7 @@
     is the only sum that the cells of a segment add up to. The rule itself
     is the macro small_cell_suppression(), shared with the measurement marts.
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_segment_summary').k -%}
 
 with
 
