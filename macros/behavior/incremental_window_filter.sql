@@ -1,11 +1,12 @@
 {#
-    Predicate for the rows an incremental behavioural fact inserts: on an
+    Predicate for the rows an incremental event fact inserts: on an
     incremental run, rows newer than the newest row left after
-    incremental_window_delete, plus every row of a subject in scope of
-    `purpose` who has no row in the table yet (a new grant, or a grant
-    restored after a withdrawal purged them): their whole retained history
-    is backfilled, so an incremental table equals a full refresh. On a full
-    refresh, true.
+    incremental_window_delete, plus every row of a subject in scope of the
+    model's purpose who has no row in the table yet (a new grant, or a
+    grant restored after a withdrawal purged them): their whole retained
+    history is backfilled, so an incremental table equals a full refresh.
+    On a full refresh, true. The date column and the purpose are what the
+    model declares (event_fact_declaration).
     The subjects without rows are found among the subjects in scope (about
     one per customer), not among the upstream rows: an anti-join per event
     row costs twice as much at 1M customers.
@@ -13,17 +14,19 @@
     import CTE: filtering there, before the consent join, is about twice as
     cheap at 1M customers. Both columns have the same name in the model.
 #}
-{% macro incremental_window_filter(relation_alias, date_column, purpose, subject_column='customer_key') -%}
+{% macro incremental_window_filter(relation_alias, subject_column='customer_key') -%}
     {%- if is_incremental() -%}
+    {%- set declared = event_fact_declaration() -%}
     (
-        {{ relation_alias }}.{{ date_column }} > (
-            select coalesce(max(loaded.{{ date_column }}), date '0001-01-01') from {{ this }} as loaded
+        {{ relation_alias }}.{{ declared.date_column }} > (
+            select coalesce(max(loaded.{{ declared.date_column }}), date '0001-01-01')
+            from {{ this }} as loaded
         )
         or {{ relation_alias }}.{{ subject_column }} in (
             select in_scope.customer_key
             from {{ ref('int_consented_subjects') }} as in_scope
             where
-                in_scope.consent_purpose = '{{ purpose }}'
+                in_scope.consent_purpose = '{{ declared.purpose }}'
                 and in_scope.customer_key not in (
                     select loaded.{{ subject_column }} from {{ this }} as loaded
                 )

@@ -1,17 +1,10 @@
 {#
-    Incremental: see the behavioural layer docs (behavior_layer) for the
-    window, backfill and purge rules shared by every event fact.
+    Incremental, like every model of this folder (dbt_project.yml): see
+    the docs block behavior_event_facts for the window, backfill and purge
+    rules, which read the purpose and the date column from the yml.
     Anonymous traffic (no customer) is not kept: there is no subject whose
     consent could cover it.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_window_delete('occurred_date') }}",
-    post_hook="{{ purge_out_of_scope('analytics', 'occurred_date', 'web_events') }}",
-) }}
-
 with
 
 web_events as (
@@ -28,13 +21,11 @@ web_events as (
     from {{ ref('int_web_events_pseudonymized') }} as upstream
     where
         customer_key is not null
-        and {{ incremental_window_filter('upstream', 'occurred_date', 'analytics') }}
+        and {{ incremental_window_filter('upstream') }}
 ),
 
 subjects_in_scope as (
-    select customer_key
-    from {{ ref('int_consented_subjects') }}
-    where consent_purpose = 'analytics'
+    {{ subjects_in_scope() }}
 ),
 
 final as (

@@ -1,15 +1,8 @@
 {#
-    Incremental: see the behavioural layer docs (behavior_layer) for the
-    window, backfill and purge rules shared by every event fact.
+    Incremental, like every model of this folder (dbt_project.yml): see
+    the docs block behavior_event_facts for the window, backfill and purge
+    rules, which read the purpose and the date column from the yml.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_window_delete('occurred_date') }}",
-    post_hook="{{ purge_out_of_scope('analytics', 'occurred_date', 'email_events') }}",
-) }}
-
 with
 
 email_events as (
@@ -21,13 +14,11 @@ email_events as (
         occurred_daypart,
         occurred_day_of_week
     from {{ ref('int_email_events_pseudonymized') }} as upstream
-    where {{ incremental_window_filter('upstream', 'occurred_date', 'analytics') }}
+    where {{ incremental_window_filter('upstream') }}
 ),
 
 subjects_in_scope as (
-    select customer_key
-    from {{ ref('int_consented_subjects') }}
-    where consent_purpose = 'analytics'
+    {{ subjects_in_scope() }}
 ),
 
 final as (

@@ -1,15 +1,8 @@
 {#
-    Incremental: see the behavioural layer docs (behavior_layer) for the
-    window, backfill and purge rules shared by every event fact.
+    Incremental, like every model of this folder (dbt_project.yml): see
+    the docs block behavior_event_facts for the window, backfill and purge
+    rules, which read the purpose and the date column from the yml.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_window_delete('ordered_date') }}",
-    post_hook="{{ purge_out_of_scope('analytics', 'ordered_date', 'orders') }}",
-) }}
-
 with
 
 order_items as (
@@ -32,7 +25,7 @@ orders as (
         order_status,
         currency_code
     from {{ ref('int_orders_pseudonymized') }} as upstream
-    where {{ incremental_window_filter('upstream', 'ordered_date', 'analytics') }}
+    where {{ incremental_window_filter('upstream') }}
 ),
 
 currency_rates as (
@@ -43,9 +36,7 @@ currency_rates as (
 ),
 
 subjects_in_scope as (
-    select customer_key
-    from {{ ref('int_consented_subjects') }}
-    where consent_purpose = 'analytics'
+    {{ subjects_in_scope() }}
 ),
 
 {#- orders are filtered (window, backfill, scope) before they meet the
