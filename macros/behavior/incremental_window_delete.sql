@@ -3,7 +3,7 @@
     incremental run, delete the late-arriving-data window (rows dated on or
     after the newest date in the table minus var behavior_lookback_days)
     and any row dated after the run's as_of. The model then re-inserts
-    every row newer than what remains (incremental_window_filter), so a
+    every row newer than what remains (event_fact_filter), so a
     corrected or late row inside the window replaces the old one. The date
     is the column of the model's within_retention test
     (event_fact_declaration). Runs in the model's transaction: a failed run

@@ -1,8 +1,8 @@
-{#
-    Incremental, like every model of this folder (dbt_project.yml): see
-    the docs block behavior_event_facts for the window, backfill and purge
-    rules, which read the purpose and the date column from the yml.
-#}
+{#-
+    Lines of the orders this run loads: the orders are filtered (window,
+    backfill, scope) before they meet the lines, since filtering after the
+    join, with twice as many lines, costs twice as much.
+-#}
 with
 
 order_items as (
@@ -18,59 +18,47 @@ order_items as (
 ),
 
 orders as (
-    select
-        order_key,
-        customer_key,
-        ordered_date,
-        order_status,
-        currency_code
-    from {{ ref('int_orders_pseudonymized') }} as upstream
-    where {{ incremental_window_filter('upstream') }}
+    {{ event_fact_rows('int_orders_pseudonymized', [
+        'order_key', 'customer_key', 'ordered_date', 'order_status', 'currency_code',
+    ]) }}
 ),
 
-currency_rates as (
+order_lines_joined as (
     select
-        currency_code,
-        eur_per_unit
-    from {{ ref('currency_rates') }}
-),
-
-subjects_in_scope as (
-    {{ subjects_in_scope() }}
-),
-
-{#- orders are filtered (window, backfill, scope) before they meet the
-    lines: filtering after the join with twice as many lines costs twice as much #}
-orders_to_load as (
-    select
-        orders.order_key,
+        order_items.order_key,
         orders.customer_key,
         orders.ordered_date,
         orders.order_status,
-        orders.currency_code
-    from orders
-    inner join subjects_in_scope
-        on orders.customer_key = subjects_in_scope.customer_key
-),
-
-final as (
-    select
-        order_items.order_key,
-        orders_to_load.customer_key,
-        orders_to_load.ordered_date,
-        orders_to_load.order_status,
+        orders.currency_code,
         order_items.product_id,
         order_items.category,
         order_items.subcategory,
         order_items.quantity,
         order_items.unit_price,
-        order_items.line_amount,
-        cast(order_items.line_amount * currency_rates.eur_per_unit as decimal(14, 2)) as line_value_eur
+        order_items.line_amount
     from order_items
-    inner join orders_to_load
-        on order_items.order_key = orders_to_load.order_key
-    inner join currency_rates
-        on orders_to_load.currency_code = currency_rates.currency_code
+    inner join orders
+        on order_items.order_key = orders.order_key
+),
+
+order_lines_in_eur as (
+    {{ amounts_in_eur('order_lines_joined', {'line_amount': 'line_value_eur'}) }}
+),
+
+final as (
+    select
+        order_lines_in_eur.order_key,
+        order_lines_in_eur.customer_key,
+        order_lines_in_eur.ordered_date,
+        order_lines_in_eur.order_status,
+        order_lines_in_eur.product_id,
+        order_lines_in_eur.category,
+        order_lines_in_eur.subcategory,
+        order_lines_in_eur.quantity,
+        order_lines_in_eur.unit_price,
+        order_lines_in_eur.line_amount,
+        order_lines_in_eur.line_value_eur
+    from order_lines_in_eur
 )
 
 select * from final
