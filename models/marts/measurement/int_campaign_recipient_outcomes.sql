@@ -45,12 +45,8 @@ orders as (
     from {{ ref('fct_orders') }}
 ),
 
-segment_membership as (
-    select
-        customer_key,
-        segment_name,
-        is_primary
-    from {{ ref('fct_segment_membership') }}
+primary_segments as (
+    {{ primary_segments() }}
 ),
 
 campaigns_in_window as (
@@ -136,14 +132,6 @@ purchases_attributed_to_recipients as (
     group by
         purchases_matched_to_clicks.campaign_id,
         purchases_matched_to_clicks.customer_key
-),
-
-primary_segments as (
-    select
-        segment_membership.customer_key,
-        segment_membership.segment_name
-    from segment_membership
-    where segment_membership.is_primary
 ),
 
 final as (
