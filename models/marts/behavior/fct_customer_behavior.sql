@@ -3,7 +3,6 @@
     bought, how often and how recently, when they engage, what they love.
     Business rules, thresholds and tie handling: docs block customer_behavior.
 #}
-{%- set window_days = var('behavior_window_days') | int -%}
 {%- set cart_days = var('behavior_cart_window_days') | int -%}
 {%- set frequency = var('behavior_frequency_min_orders') -%}
 {%- set lifecycle = var('behavior_lifecycle_days') -%}
@@ -56,7 +55,7 @@ web_events as (
         occurred_daypart,
         occurred_day_of_week
     from {{ ref('fct_web_events') }}
-    where occurred_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('occurred_date') }}
 ),
 
 email_events as (
@@ -65,7 +64,7 @@ email_events as (
         campaign_id,
         event_type
     from {{ ref('fct_email_events') }}
-    where occurred_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('occurred_date') }}
 ),
 
 customer_affinity as (
@@ -86,9 +85,9 @@ orders_summarized as (
         max(ordered_date) as last_order_date,
         count(*) as lifetime_orders,
         sum(order_value_eur) as lifetime_value_eur,
-        count(*) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}) as orders_in_window,
+        count(*) filter (where {{ in_behavior_window('ordered_date') }}) as orders_in_window,
         coalesce(
-            sum(order_value_eur) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}), 0
+            sum(order_value_eur) filter (where {{ in_behavior_window('ordered_date') }}), 0
         ) as value_in_window_eur
     from orders
     group by customer_key
@@ -118,7 +117,7 @@ spend_by_quarter as (
         sum(order_value_eur) as quarter_value_eur,
         sum(sum(order_value_eur)) over (partition by customer_key) as window_value_eur
     from orders
-    where ordered_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('ordered_date') }}
     group by customer_key, quarter(ordered_date)
 ),
 
@@ -142,7 +141,7 @@ activity as (
         ordered_daypart as daypart,
         ordered_day_of_week as day_of_week
     from orders
-    where ordered_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('ordered_date') }}
     union all
     select
         customer_key,
@@ -256,20 +255,15 @@ subjects_joined as (
     from subjects_in_scope
     inner join customers
         on subjects_in_scope.customer_key = customers.customer_key
-    left join orders_summarized
-        on subjects_in_scope.customer_key = orders_summarized.customer_key
-    left join order_gaps_summarized
-        on subjects_in_scope.customer_key = order_gaps_summarized.customer_key
-    left join peak_quarters
-        on subjects_in_scope.customer_key = peak_quarters.customer_key
-    left join engagement_timing
-        on subjects_in_scope.customer_key = engagement_timing.customer_key
-    left join carts_summarized
-        on subjects_in_scope.customer_key = carts_summarized.customer_key
-    left join email_summarized
-        on subjects_in_scope.customer_key = email_summarized.customer_key
-    left join customer_affinity
-        on subjects_in_scope.customer_key = customer_affinity.customer_key
+    {#- One row per subject in each summary: a subject without orders, events
+        or affinity gets NULLs (coalesced above where 0 is meant). #}
+    {%- for summary in [
+        'orders_summarized', 'order_gaps_summarized', 'peak_quarters', 'engagement_timing',
+        'carts_summarized', 'email_summarized', 'customer_affinity',
+    ] %}
+    left join {{ summary }}
+        on subjects_in_scope.customer_key = {{ summary }}.customer_key
+    {%- endfor %}
 ),
 
 {#- Quintile scores 1-5 among buyers: score = ceil(5 * share of buyers whose

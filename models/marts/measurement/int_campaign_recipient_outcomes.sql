@@ -8,7 +8,6 @@
     order day, at most var measurement_attribution_days days before it.
 -#}
 {%- set attribution_days = var('measurement_attribution_days') | int -%}
-{%- set window_days = var('behavior_window_days') | int -%}
 {%- if attribution_days < 0 -%}
     {{ exceptions.raise_compiler_error(
         "var measurement_attribution_days must be a whole number of days >= 0, got "
@@ -58,7 +57,7 @@ campaigns_in_window as (
     from campaigns
     where
         cast(campaigns.launched_at as date) <= {{ as_of_date() }}
-        and cast(campaigns.launched_at as date) > {{ as_of_date() }} - {{ window_days }}
+        and {{ in_behavior_window('cast(campaigns.launched_at as date)') }}
 ),
 
 events_aggregated_to_recipients as (
