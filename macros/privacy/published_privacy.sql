@@ -32,25 +32,23 @@
             where ~ "quasi_identifiers must be a list of columns, got '"
             ~ quasi_identifiers ~ "'") }}
     {%- endif -%}
-    {%- set k = declared.get('k', var('segments_k')) -%}
-    {%- if (k | int(-1)) < 2 or (k | float) != (k | int(-1)) -%}
-        {{ exceptions.raise_compiler_error(
-            where ~ "k must be a whole number of at least 2 (meta.privacy.k, default "
-            ~ "var segments_k), got '" ~ k ~ "'") }}
-    {%- endif -%}
-    {%- set l = declared.get('l', var('segments_l')) -%}
-    {%- if (l | int(-1)) < 1 or (l | float) != (l | int(-1)) -%}
-        {{ exceptions.raise_compiler_error(
-            where ~ "l must be a whole number of at least 1 (meta.privacy.l, default "
-            ~ "var segments_l), got '" ~ l ~ "'") }}
-    {%- endif -%}
+    {%- set guarantees = {} -%}
+    {%- for guarantee, default_var, minimum in [('k', 'segments_k', 2), ('l', 'segments_l', 1)] -%}
+        {%- set value = declared.get(guarantee, var(default_var)) -%}
+        {%- if (value | int(-1)) < minimum or (value | float) != (value | int(-1)) -%}
+            {{ exceptions.raise_compiler_error(
+                where ~ guarantee ~ " must be a whole number of at least " ~ minimum ~ " (meta.privacy."
+                ~ guarantee ~ ", default var " ~ default_var ~ "), got '" ~ value ~ "'") }}
+        {%- endif -%}
+        {%- do guarantees.update({guarantee: value | int}) -%}
+    {%- endfor -%}
     {{ return({
         'name': node.name if node else none,
         'published': true if declared.get('published') else false,
         'quasi_identifiers': quasi_identifiers | list,
         'sensitive_attribute': declared.get('sensitive_attribute'),
         'subject_count_column': declared.get('subject_count_column'),
-        'k': k | int,
-        'l': l | int,
+        'k': guarantees.k,
+        'l': guarantees.l,
     }) }}
 {% endmacro %}

@@ -13,14 +13,9 @@
     records have it. Never the quasi-identifier values.
 #}
 {% test k_anonymity(model, quasi_identifiers=none, k=none, subject_column=none) %}
-{%- set declared = published_privacy(tested_node()) -%}
-{%- set quasi_identifiers = quasi_identifiers or declared.quasi_identifiers -%}
-{%- set k = (k if k is not none else declared.k) | int -%}
-{%- if execute and (quasi_identifiers is string or not quasi_identifiers) -%}
-    {{ exceptions.raise_compiler_error(
-        "k_anonymity on " ~ model ~ ": no quasi-identifiers; declare them as a list in the "
-        ~ "model's meta.privacy.quasi_identifiers") }}
-{%- endif %}
+{%- set settings = privacy_test_settings('k_anonymity', model, {
+    'quasi_identifiers': quasi_identifiers, 'k': k,
+}) %}
 
 with
 
@@ -32,7 +27,7 @@ equivalence_classes as (
         count(*) as class_size
         {%- endif %}
     from {{ model }}
-    group by {{ quasi_identifiers | join(', ') }}
+    group by {{ settings.quasi_identifiers | join(', ') }}
 ),
 
 validation_errors as (
@@ -40,9 +35,9 @@ validation_errors as (
         class_size,
         count(*) as classes,
         sum(class_size) as records,
-        {{ k }} as k
+        {{ settings.k | int }} as k
     from equivalence_classes
-    where class_size < {{ k }}
+    where class_size < {{ settings.k | int }}
     group by class_size
 )
 

@@ -12,29 +12,18 @@
     classes and records have it. Never the values themselves.
 #}
 {% test l_diversity(model, column_name=none, quasi_identifiers=none, l=none) %}
-{%- set declared = published_privacy(tested_node()) -%}
-{%- set column_name = column_name or declared.sensitive_attribute -%}
-{%- set quasi_identifiers = quasi_identifiers or declared.quasi_identifiers -%}
-{%- set l = (l if l is not none else declared.l) | int -%}
-{%- if execute and not column_name -%}
-    {{ exceptions.raise_compiler_error(
-        "l_diversity on " ~ model ~ ": no sensitive attribute; declare it in the model's "
-        ~ "meta.privacy.sensitive_attribute") }}
-{%- endif -%}
-{%- if execute and (quasi_identifiers is string or not quasi_identifiers) -%}
-    {{ exceptions.raise_compiler_error(
-        "l_diversity on " ~ model ~ ": no quasi-identifiers; declare them as a list in the "
-        ~ "model's meta.privacy.quasi_identifiers") }}
-{%- endif %}
+{%- set settings = privacy_test_settings('l_diversity', model, {
+    'sensitive_attribute': column_name, 'quasi_identifiers': quasi_identifiers, 'l': l,
+}) %}
 
 with
 
 equivalence_classes as (
     select
-        count(distinct {{ column_name }}) as sensitive_values,
+        count(distinct {{ settings.sensitive_attribute }}) as sensitive_values,
         count(*) as class_records
     from {{ model }}
-    group by {{ quasi_identifiers | join(', ') }}
+    group by {{ settings.quasi_identifiers | join(', ') }}
 ),
 
 validation_errors as (
@@ -42,9 +31,9 @@ validation_errors as (
         sensitive_values,
         count(*) as classes,
         sum(class_records) as records,
-        {{ l }} as l
+        {{ settings.l | int }} as l
     from equivalence_classes
-    where sensitive_values < {{ l }}
+    where sensitive_values < {{ settings.l | int }}
     group by sensitive_values
 )
 

@@ -9,25 +9,22 @@
     Fails with one row per offending cell size: how many cells have it.
 #}
 {% test min_cell_size(model, column_name=none, k=none) %}
-{%- set declared = published_privacy(tested_node()) -%}
-{%- set column_name = column_name or declared.subject_count_column -%}
-{%- set k = (k if k is not none else declared.k) | int -%}
-{%- if execute and not column_name -%}
-    {{ exceptions.raise_compiler_error(
-        "min_cell_size on " ~ model ~ ": no subject count column; declare it in the model's "
-        ~ "meta.privacy.subject_count_column") }}
-{%- endif %}
+{%- set settings = privacy_test_settings('min_cell_size', model, {
+    'subject_count_column': column_name, 'k': k,
+}) %}
 
 with
 
 validation_errors as (
     select
-        {{ column_name }} as cell_size,
+        {{ settings.subject_count_column }} as cell_size,
         count(*) as cells,
-        {{ k }} as k
+        {{ settings.k | int }} as k
     from {{ model }}
-    where {{ column_name }} is null or {{ column_name }} < {{ k }}
-    group by {{ column_name }}
+    where
+        {{ settings.subject_count_column }} is null
+        or {{ settings.subject_count_column }} < {{ settings.k | int }}
+    group by {{ settings.subject_count_column }}
 )
 
 select * from validation_errors
