@@ -8,7 +8,7 @@
     (small_cell_suppression, additive=true): the caller declares that the
     cells partition the group by using this macro.
 #}
-{% macro cell_totals(cells, group_by, sums, constants, labels=[]) %}
+{% macro cell_totals(cells, group_by, sums, constants={}, labels=[]) %}
     {%- if group_by is string or not group_by -%}
         {{ exceptions.raise_compiler_error(
             "cell_totals(): group_by must be a non-empty list of columns, got " ~ group_by) }}

@@ -104,8 +104,7 @@ cohort_totals as (
 
 {#- A segment's size over all cohorts: rpt_segment_summary publishes it. #}
 segment_totals as (
-    {{ cell_totals('cells_measured', group_by=['segment_name'], sums=['member_count'],
-        constants={}) }}
+    {{ cell_totals('cells_measured', group_by=['segment_name'], sums=['member_count']) }}
 ),
 
 {{ small_cell_suppression(
