@@ -1,8 +1,7 @@
 {#
     Generalize an event timestamp into the coarse parts behavioural marts
     need, as a list of select expressions with a common prefix:
-    <prefix>_date, <prefix>_hour, <prefix>_daypart (seed dayparts: night,
-    morning, ...) and <prefix>_day_of_week (ISO, 1 = Monday).
+    <prefix>_date, <prefix>_hour, <prefix>_day_of_week (ISO, 1 = Monday).
     The exact timestamp is dropped: to the minute, it can link an event to
     a receipt, a log line or a camera.
 #}
@@ -13,10 +12,5 @@
 {% macro default__generalize_timestamp(timestamp_expression, prefix) -%}
     cast({{ timestamp_expression }} as date) as {{ prefix }}_date,
     cast(extract(hour from {{ timestamp_expression }}) as integer) as {{ prefix }}_hour,
-    (
-        select dayparts.daypart
-        from {{ ref('dayparts') }} as dayparts
-        where dayparts.hour_of_day = extract(hour from {{ timestamp_expression }})
-    ) as {{ prefix }}_daypart,
     cast(extract(isodow from {{ timestamp_expression }}) as integer) as {{ prefix }}_day_of_week
 {%- endmacro %}

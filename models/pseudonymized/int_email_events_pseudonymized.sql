@@ -11,11 +11,18 @@ email_events as (
     where occurred_at >= {{ retention_start('email_events') }}
 ),
 
+dayparts as (
+    select
+        hour_of_day,
+        daypart
+    from {{ ref('dayparts') }}
+),
+
 customer_keys as (
     {{ distinct_pseudonyms('customer', 'email_events', 'customer_id') }}
 ),
 
-final as (
+email_events_generalized as (
     select
         email_events.campaign_id,
         customer_keys.customer_key,
@@ -24,6 +31,20 @@ final as (
     from email_events
     inner join customer_keys
         on email_events.customer_id = customer_keys.customer_id
+),
+
+final as (
+    select
+        email_events_generalized.campaign_id,
+        email_events_generalized.customer_key,
+        email_events_generalized.event_type,
+        email_events_generalized.occurred_date,
+        email_events_generalized.occurred_hour,
+        dayparts.daypart as occurred_daypart,
+        email_events_generalized.occurred_day_of_week
+    from email_events_generalized
+    inner join dayparts
+        on email_events_generalized.occurred_hour = dayparts.hour_of_day
 )
 
 select * from final

@@ -13,11 +13,18 @@ orders as (
     where ordered_at >= {{ retention_start('orders') }}
 ),
 
+dayparts as (
+    select
+        hour_of_day,
+        daypart
+    from {{ ref('dayparts') }}
+),
+
 customer_keys as (
     {{ distinct_pseudonyms('customer', 'orders', 'customer_id') }}
 ),
 
-final as (
+orders_generalized as (
     select
         {{ pseudonymize('order', 'orders.order_id') }} as order_key,
         customer_keys.customer_key,
@@ -29,6 +36,23 @@ final as (
     from orders
     inner join customer_keys
         on orders.customer_id = customer_keys.customer_id
+),
+
+final as (
+    select
+        orders_generalized.order_key,
+        orders_generalized.customer_key,
+        orders_generalized.ordered_date,
+        orders_generalized.ordered_hour,
+        dayparts.daypart as ordered_daypart,
+        orders_generalized.ordered_day_of_week,
+        orders_generalized.order_status,
+        orders_generalized.order_channel,
+        orders_generalized.currency_code,
+        orders_generalized.total_amount
+    from orders_generalized
+    inner join dayparts
+        on orders_generalized.ordered_hour = dayparts.hour_of_day
 )
 
 select * from final

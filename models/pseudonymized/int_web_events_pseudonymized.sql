@@ -17,6 +17,13 @@ web_events as (
     where occurred_at >= {{ retention_start('web_events') }}
 ),
 
+dayparts as (
+    select
+        hour_of_day,
+        daypart
+    from {{ ref('dayparts') }}
+),
+
 device_classes as (
     select
         match_order,
@@ -46,7 +53,7 @@ user_agents_classified as (
     group by distinct_user_agents.user_agent
 ),
 
-final as (
+web_events_generalized as (
     select
         customer_keys.customer_key,
         session_keys.session_key,
@@ -62,6 +69,23 @@ final as (
         on web_events.session_id = session_keys.session_id
     left join user_agents_classified
         on web_events.user_agent = user_agents_classified.user_agent
+),
+
+final as (
+    select
+        web_events_generalized.customer_key,
+        web_events_generalized.session_key,
+        web_events_generalized.event_type,
+        web_events_generalized.page_category,
+        web_events_generalized.product_id,
+        web_events_generalized.occurred_date,
+        web_events_generalized.occurred_hour,
+        dayparts.daypart as occurred_daypart,
+        web_events_generalized.occurred_day_of_week,
+        web_events_generalized.device_class
+    from web_events_generalized
+    inner join dayparts
+        on web_events_generalized.occurred_hour = dayparts.hour_of_day
 )
 
 select * from final
