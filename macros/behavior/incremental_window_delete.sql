@@ -1,13 +1,15 @@
 {#
-    pre-hook of an incremental behavioural fact: on an incremental run,
-    delete the late-arriving-data window (rows dated on or after the
-    newest date in the table minus var behavior_lookback_days) and any
-    row dated after the run's as_of. The model then re-inserts every row
-    newer than what remains (incremental_window_filter), so a corrected or
-    late row inside the window replaces the old one. Runs in the model's
-    transaction: a failed run leaves the table as it was.
+    pre-hook of every incremental event fact (folder config): on an
+    incremental run, delete the late-arriving-data window (rows dated on or
+    after the newest date in the table minus var behavior_lookback_days)
+    and any row dated after the run's as_of. The model then re-inserts
+    every row newer than what remains (event_fact_filter), so a
+    corrected or late row inside the window replaces the old one. The date
+    is the column of the model's within_retention test
+    (event_fact_declaration). Runs in the model's transaction: a failed run
+    leaves the table as it was.
 #}
-{% macro incremental_window_delete(date_column) -%}
+{% macro incremental_window_delete() -%}
     {%- if is_incremental() -%}
         {%- set lookback = var('behavior_lookback_days') -%}
         {%- if lookback is not number or lookback < 0 -%}
@@ -15,6 +17,7 @@
                 "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
                 ~ lookback ~ "'") }}
         {%- endif -%}
+        {%- set date_column = event_fact_declaration().date_column -%}
         delete from {{ this }}
         where
             {{ date_column }}

@@ -16,10 +16,12 @@
     in scope of the same purpose.
     A published model (meta.privacy.published) must declare its
     quasi_identifiers (columns it has), hold no pseudonym, and carry the
-    test that proves invariant 6 for them: k_anonymity over exactly those
-    columns, or, for an aggregated model, min_cell_size on its
-    subject_count_column; and l_diversity when it declares a
-    sensitive_attribute. rpt_reidentification_risk must read it.
+    test that proves invariant 6 for them: k_anonymity, or, for an
+    aggregated model (a subject_count_column), min_cell_size; and
+    l_diversity when it declares a sensitive_attribute. The tests read
+    the model's declaration (published_privacy), so they may not pass
+    their own quasi-identifiers, column, k or l: a second copy could
+    drift from the first. rpt_reidentification_risk must read it.
     Folder config, not a test each model must remember to declare: a new
     model past staging is checked whether its author thought of it or not.
     The message names models and columns, never values.
@@ -57,7 +59,6 @@
             'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}
     {%- set privacy_meta = model.config.meta.get('privacy', {}) -%}
-    {%- set aggregated = privacy_meta.get('subject_count_column') -%}
     {%- set tests_of_model = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'test' and model.unique_id in node.depends_on.nodes
@@ -65,45 +66,55 @@
         {%- do tests_of_model.append(node.test_metadata) -%}
     {%- endfor -%}
     {%- if privacy_meta.get('published') -%}
-        {%- set quasi_identifiers = privacy_meta.get('quasi_identifiers') or [] -%}
-        {%- if quasi_identifiers is string or not quasi_identifiers -%}
+        {%- set declared = published_privacy(model) -%}
+        {%- set aggregated = declared.subject_count_column -%}
+        {%- set sensitive = declared.sensitive_attribute -%}
+        {%- if not declared.quasi_identifiers -%}
             {%- do problems.append('model: published without meta.privacy.quasi_identifiers') -%}
-            {%- set quasi_identifiers = [] -%}
         {%- endif -%}
-        {%- for name in quasi_identifiers if name not in built_columns -%}
-            {%- do problems.append("model: quasi-identifier '" ~ name ~ "' is not a column") -%}
+        {%- for name in declared.quasi_identifiers + [aggregated, sensitive]
+            if name and name not in built_columns -%}
+            {%- do problems.append("model: meta.privacy names '" ~ name ~ "', not a column") -%}
         {%- endfor -%}
         {%- if pseudonyms -%}
-            {%- do problems.append(
-                'model: published with a pseudonym column (' ~ (pseudonyms | join(', '))
+            {%- do problems.append('model: published with a pseudonym column ('
+                ~ (pseudonyms | join(', '))
                 ~ '); BI tables must not link to subjects') -%}
         {%- endif -%}
-        {%- set protected = [] -%}
-        {%- for test in tests_of_model -%}
-            {%- if aggregated and test.name == 'min_cell_size'
-                and test.kwargs.get('column_name') == aggregated -%}
-                {%- do protected.append(test.name) -%}
-            {%- elif not aggregated and test.name == 'k_anonymity'
-                and (test.kwargs.get('quasi_identifiers') or []) | sort
-                    == quasi_identifiers | sort -%}
-                {%- do protected.append(test.name) -%}
+        {%- set protecting = {
+            'k_anonymity': none,
+            'min_cell_size': aggregated,
+            'l_diversity': sensitive,
+        } -%}
+        {%- set present = [] -%}
+        {%- for test in tests_of_model if test.name in protecting -%}
+            {%- do present.append(test.name) -%}
+            {%- set repeated = test.kwargs.keys()
+                | reject('in', ['model', 'column_name']) | list -%}
+            {%- if test.kwargs.get('column_name') not in (none, protecting[test.name]) -%}
+                {%- do repeated.append('column ' ~ test.kwargs.get('column_name')) -%}
+            {%- endif -%}
+            {%- if repeated -%}
+                {%- do problems.append("model: its " ~ test.name ~ " test passes "
+                    ~ (repeated | join(', '))
+                    ~ "; the test reads meta.privacy, declare them there only") -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- if not protected -%}
-            {%- do problems.append("model: published without a " ~ (
-                "min_cell_size test on " ~ aggregated if aggregated
-                else "k_anonymity test over its quasi_identifiers")) -%}
+        {%- if aggregated and 'min_cell_size' not in present -%}
+            {%- do problems.append(
+                "model: published without a min_cell_size test on " ~ aggregated) -%}
+        {%- elif not aggregated and 'k_anonymity' not in present -%}
+            {%- do problems.append(
+                "model: published without a k_anonymity test over its quasi_identifiers") -%}
+        {%- endif -%}
+        {%- if sensitive and 'l_diversity' not in present -%}
+            {%- do problems.append("model: publishes sensitive attribute '" ~ sensitive
+                ~ "' without an l_diversity test on it") -%}
         {%- endif -%}
         {%- set report = graph.nodes.get('model.' ~ project_name ~ '.rpt_reidentification_risk') -%}
         {%- if report is none or model.unique_id not in report.depends_on.nodes -%}
             {%- do problems.append("model: published but not covered by rpt_reidentification_risk; "
-                ~ "add it to `row_level` or `aggregated` at the top of that model") -%}
-        {%- endif -%}
-        {%- set sensitive = privacy_meta.get('sensitive_attribute') -%}
-        {%- if sensitive and not (tests_of_model | selectattr('name', 'equalto', 'l_diversity')
-            | selectattr('kwargs.column_name', 'equalto', sensitive) | list) -%}
-            {%- do problems.append("model: publishes sensitive attribute '" ~ sensitive
-                ~ "' without an l_diversity test on it") -%}
+                ~ "name it in a `-- depends_on:` line at the top of that model") -%}
         {%- endif -%}
     {%- endif -%}
     {%- if purpose and not pseudonyms -%}
@@ -111,8 +122,8 @@
             is in scope when every model it reads is in scope of the same purpose. -#}
         {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
             {%- set parent = graph.nodes[parent_id] -%}
-            {%- set parent_purpose =
-                parent.config.meta.get('privacy', {}).get('consent_purpose') -%}
+            {%- set parent_privacy = parent.config.meta.get('privacy', {}) -%}
+            {%- set parent_purpose = parent_privacy.get('consent_purpose') -%}
             {%- if parent_purpose != purpose -%}
                 {%- do problems.append("model: aggregates over " ~ parent.name
                     ~ ", which is not in scope of '" ~ purpose ~ "' (its consent_purpose: "

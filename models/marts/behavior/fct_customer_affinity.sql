@@ -25,7 +25,7 @@ order_items as (
         line_value_eur
     from {{ ref('fct_order_items') }}
     where
-        ordered_date > {{ as_of_date() }} - {{ var('behavior_window_days') | int }}
+        {{ in_behavior_window('ordered_date') }}
         and order_status in (
             {{ "'" ~ (var('behavior_purchase_statuses') | join("', '")) ~ "'" }}
         )

@@ -3,7 +3,6 @@
     bought, how often and how recently, when they engage, what they love.
     Business rules, thresholds and tie handling: docs block customer_behavior.
 #}
-{%- set window_days = var('behavior_window_days') | int -%}
 {%- set cart_days = var('behavior_cart_window_days') | int -%}
 {%- set frequency = var('behavior_frequency_min_orders') -%}
 {%- set lifecycle = var('behavior_lifecycle_days') -%}
@@ -11,7 +10,7 @@
 {%- set statuses = var('behavior_purchase_statuses') -%}
 {%- set categories = var('behavior_affinity_categories') + ['other'] -%}
 {%- if not (frequency.occasional < frequency.regular < frequency.frequent
-        and frequency.occasional >= 2) -%}
+    and frequency.occasional >= 2) -%}
     {{ exceptions.raise_compiler_error(
         "var 'behavior_frequency_min_orders' needs 2 <= occasional < regular < frequent, got "
         ~ frequency) }}
@@ -57,7 +56,7 @@ web_events as (
         occurred_daypart,
         occurred_day_of_week
     from {{ ref('fct_web_events') }}
-    where occurred_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('occurred_date') }}
 ),
 
 email_events as (
@@ -66,7 +65,7 @@ email_events as (
         campaign_id,
         event_type
     from {{ ref('fct_email_events') }}
-    where occurred_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('occurred_date') }}
 ),
 
 customer_affinity as (
@@ -87,12 +86,9 @@ orders_summarized as (
         max(ordered_date) as last_order_date,
         count(*) as lifetime_orders,
         sum(order_value_eur) as lifetime_value_eur,
-        count(*) filter (where ordered_date > {{ as_of_date() }} - {{ window_days }})
-            as orders_in_window,
+        count(*) filter (where {{ in_behavior_window('ordered_date') }}) as orders_in_window,
         coalesce(
-            sum(order_value_eur)
-                filter (where ordered_date > {{ as_of_date() }} - {{ window_days }}),
-            0
+            sum(order_value_eur) filter (where {{ in_behavior_window('ordered_date') }}), 0
         ) as value_in_window_eur
     from orders
     group by customer_key
@@ -127,17 +123,19 @@ spend_by_quarter as (
         sum(order_value_eur) as quarter_value_eur,
         sum(sum(order_value_eur)) over (partition by customer_key) as window_value_eur
     from orders
-    where ordered_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('ordered_date') }}
     group by customer_key, quarter(ordered_date)
 ),
 
-{# the quarter with most spend; a tie goes to the earlier quarter -#}
+{#- the quarter with most spend; a tie goes to the earlier quarter #}
+
 peak_quarters as (
     select
         customer_key,
         order_quarter as peak_quarter,
         case
-            when window_value_eur > 0
+            when
+                window_value_eur > 0
                 then cast(round(quarter_value_eur / window_value_eur, 2) as decimal(3, 2))
         end as peak_quarter_spend_share
     from spend_by_quarter
@@ -152,7 +150,7 @@ activity as (
         ordered_daypart as daypart,
         ordered_day_of_week as day_of_week
     from orders
-    where ordered_date > {{ as_of_date() }} - {{ window_days }}
+    where {{ in_behavior_window('ordered_date') }}
     union all
     select
         customer_key,
@@ -173,16 +171,16 @@ activity_by_daypart as (
     group by customer_key, daypart
 ),
 
-{# the daypart with most orders and web events; a tie goes to the name first in the alphabet -#}
+{#- the daypart with most orders and web events; a tie goes to the name first in the alphabet #}
+
 engagement_timing as (
     select
         customer_key,
         daypart as preferred_daypart,
         cast(round(weekend_activity / total_activity, 2) as decimal(3, 2)) as weekend_activity_share
     from activity_by_daypart
-    qualify row_number() over (
-        partition by customer_key order by activity_count desc, daypart asc
-    ) = 1
+    qualify
+        row_number() over (partition by customer_key order by activity_count desc, daypart asc) = 1
 ),
 
 cart_sessions as (
@@ -197,8 +195,9 @@ cart_sessions as (
     having bool_or(event_type = 'add_to_cart')
 ),
 
-{# a cart is abandoned when its session tracked no purchase and the
-    subject placed no order that day or the next -#}
+{#- a cart is abandoned when its session tracked no purchase and the
+    subject placed no order that day or the next #}
+
 carts_summarized as (
     select
         cart_sessions.customer_key,
@@ -210,7 +209,7 @@ carts_summarized as (
                 where
                     orders.customer_key = cart_sessions.customer_key
                     and orders.ordered_date
-                        between cart_sessions.session_date and cart_sessions.session_date + 1
+                    between cart_sessions.session_date and cart_sessions.session_date + 1
             )
         ) as carts_abandoned
     from cart_sessions
@@ -228,7 +227,8 @@ campaigns_by_customer as (
     group by customer_key, campaign_id
 ),
 
-{# opens and clicks count once per campaign, and only for campaigns sent in the window -#}
+{#- opens and clicks count once per campaign, and only for campaigns sent in the window #}
+
 email_summarized as (
     select
         customer_key,
@@ -269,26 +269,22 @@ subjects_joined as (
     from subjects_in_scope
     inner join customers
         on subjects_in_scope.customer_key = customers.customer_key
-    left join orders_summarized
-        on subjects_in_scope.customer_key = orders_summarized.customer_key
-    left join order_gaps_summarized
-        on subjects_in_scope.customer_key = order_gaps_summarized.customer_key
-    left join peak_quarters
-        on subjects_in_scope.customer_key = peak_quarters.customer_key
-    left join engagement_timing
-        on subjects_in_scope.customer_key = engagement_timing.customer_key
-    left join carts_summarized
-        on subjects_in_scope.customer_key = carts_summarized.customer_key
-    left join email_summarized
-        on subjects_in_scope.customer_key = email_summarized.customer_key
-    left join customer_affinity
-        on subjects_in_scope.customer_key = customer_affinity.customer_key
+    {#- One row per subject in each summary: a subject without orders, events
+        or affinity gets NULLs (coalesced above where 0 is meant). #}
+    {%- for summary in [
+        'orders_summarized', 'order_gaps_summarized', 'peak_quarters', 'engagement_timing',
+        'carts_summarized', 'email_summarized', 'customer_affinity',
+    ] %}
+    left join {{ summary }}
+        on subjects_in_scope.customer_key = {{ summary }}.customer_key
+    {%- endfor %}
 ),
 
-{# Quintile scores 1-5 among buyers: score = ceil(5 * share of buyers whose
+{#- Quintile scores 1-5 among buyers: score = ceil(5 * share of buyers whose
     value is at or below this buyer's), in exact integer arithmetic. Ties
     share a score: the one of the highest position they reach. For recency,
-    fewer days is better, so it is ranked on days descending. -#}
+    fewer days is better, so it is ranked on days descending. #}
+
 buyers_scored as (
     select
         customer_key,
@@ -318,10 +314,12 @@ final as (
         subjects_joined.value_in_window_eur,
         case
             when subjects_joined.lifetime_orders > 0
-                then cast(
-                    round(subjects_joined.lifetime_value_eur / subjects_joined.lifetime_orders, 2)
-                    as decimal(14, 2)
-                )
+                then
+                    cast(
+                        round(
+                            subjects_joined.lifetime_value_eur / subjects_joined.lifetime_orders, 2
+                        )
+                    as decimal(14, 2))
         end as average_order_value_eur,
         cast(buyers_scored.recency_score as integer) as recency_score,
         cast(buyers_scored.frequency_score as integer) as frequency_score,

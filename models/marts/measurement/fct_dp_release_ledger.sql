@@ -27,8 +27,8 @@
 {%- set releases = [] -%}
 {%- if execute -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
-        and (node.config.meta.get('privacy', {}).get('differential_privacy') or {}).get('enabled')
-    -%}
+        and (node.config.meta.get('privacy', {}).get('differential_privacy') or {})
+            .get('enabled') -%}
         {%- if node.name not in dp_models -%}
             {{ exceptions.raise_compiler_error(
                 "fct_dp_release_ledger: " ~ node.name ~ " declares differential privacy but is not "
@@ -66,22 +66,13 @@ with
 ),
 {%- endfor %}
 
-{# Gives the table its columns when no model is DP in this build (nothing released). -#}
+{#- Gives the table its columns, as its contract in the yml declares them, when no
+    model is DP in this build (nothing released). #}
 no_release as (
     select
-        cast(null as varchar) as release_id,
-        cast(null as varchar) as model_name,
-        cast(null as date) as as_of_date,
-        cast(null as double) as epsilon,
-        cast(null as double) as delta,
-        cast(null as double) as epsilon_budget,
-        cast(null as varchar) as mechanism,
-        cast(null as varchar) as sensitivity,
-        cast(null as integer) as max_partitions_per_subject,
-        cast(null as double) as value_clamp,
-        cast(null as integer) as groups_declared,
-        cast(null as integer) as groups_released,
-        cast(null as timestamp) as released_at
+        {%- for column in model.columns.values() %}
+        cast(null as {{ column.data_type }}) as {{ column.name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     where false
 ),
 

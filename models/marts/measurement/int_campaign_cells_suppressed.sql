@@ -24,9 +24,27 @@
     budget. Exact counts stay out of the published columns (only
     exact_recipient_count, for the audit, in this unpublished table).
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_campaign_performance').k -%}
 {%- set dp = dp_settings('rpt_campaign_performance') -%}
-{%- set measures = 6 -%}
+{#- The measures that get noise under DP (count or sum); epsilon is split evenly
+    over them. #}
+{%- set noisy_measures = {
+    'recipient_count': 'count',
+    'open_count': 'count',
+    'click_count': 'count',
+    'unsubscribe_count': 'count',
+    'conversion_count': 'count',
+    'revenue_eur': 'sum',
+} -%}
+{%- set measures = noisy_measures | length -%}
+{%- set cell_columns = [
+    'campaign_id', 'campaign_name', 'campaign_objective', 'launched_date', 'cell_level',
+    'segment_name',
+] -%}
+{%- set summed_columns = [
+    'exact_recipient_count', 'recipient_count', 'send_count', 'open_count', 'click_count',
+    'unsubscribe_count', 'conversion_count', 'revenue_eur',
+] -%}
 
 with
 
@@ -47,13 +65,6 @@ recipient_outcomes as (
     from {{ ref('int_campaign_recipient_outcomes') }}
 ),
 
-segment_definitions as (
-    select
-        segment_name,
-        is_exclusive
-    from {{ ref('segment_definitions') }}
-),
-
 campaigns_declared as (
     select distinct
         recipient_outcomes.campaign_id,
@@ -63,12 +74,8 @@ campaigns_declared as (
     from recipient_outcomes
 ),
 
-segments_declared as (
-    select segment_definitions.segment_name
-    from segment_definitions
-    where segment_definitions.is_exclusive
-    union all
-    select 'no_primary_segment' as segment_name
+cells_declared as (
+    {{ primary_segment_cells('campaigns_declared') }}
 ),
 
 recipients_bounded as (
@@ -100,12 +107,12 @@ recipients_bounded as (
 
 cells_exact as (
     select
-        campaigns_declared.campaign_id,
-        campaigns_declared.campaign_name,
-        campaigns_declared.campaign_objective,
-        campaigns_declared.launched_date,
+        cells_declared.campaign_id,
+        cells_declared.campaign_name,
+        cells_declared.campaign_objective,
+        cells_declared.launched_date,
         'cell' as cell_level,
-        segments_declared.segment_name,
+        cells_declared.segment_name,
         count(recipients_bounded.customer_key) as recipient_count,
         coalesce(sum(recipients_bounded.send_count), 0) as send_count,
         count(*) filter (where recipients_bounded.is_opened) as open_count,
@@ -113,25 +120,25 @@ cells_exact as (
         count(*) filter (where recipients_bounded.is_unsubscribed) as unsubscribe_count,
         count(*) filter (where recipients_bounded.is_converted) as conversion_count,
         coalesce(sum(recipients_bounded.attributed_revenue_eur), 0) as revenue_eur
-    from campaigns_declared
-    cross join segments_declared
+    from cells_declared
     left join recipients_bounded
         on
-            campaigns_declared.campaign_id = recipients_bounded.campaign_id
-            and segments_declared.segment_name = recipients_bounded.primary_segment
+            cells_declared.campaign_id = recipients_bounded.campaign_id
+            and cells_declared.segment_name = recipients_bounded.primary_segment
             {%- if dp %}
             and recipients_bounded.campaign_recency_rank <= {{ dp.max_campaigns_per_subject }}
             {%- endif %}
     group by
-        campaigns_declared.campaign_id,
-        campaigns_declared.campaign_name,
-        campaigns_declared.campaign_objective,
-        campaigns_declared.launched_date,
-        segments_declared.segment_name
+        cells_declared.campaign_id,
+        cells_declared.campaign_name,
+        cells_declared.campaign_objective,
+        cells_declared.launched_date,
+        cells_declared.segment_name
 ),
 
-{# The released measures of each cell: exact, or noisy under DP. Materialized,
-    so each cell's noise is drawn once however often it is read below. -#}
+{#- The released measures of each cell: exact, or noisy under DP. Materialized,
+    so each cell's noise is drawn once however often it is read below. #}
+
 cells_released as {{ materialized_cte() }} (
     select
         cells_exact.campaign_id,
@@ -141,46 +148,18 @@ cells_released as {{ materialized_cte() }} (
         cells_exact.cell_level,
         cells_exact.segment_name,
         cells_exact.recipient_count as exact_recipient_count,
+        {%- for measure, kind in noisy_measures.items() %}
         {%- if dp %}
-        {%- set count_sensitivity = dp.max_campaigns_per_subject -%}
-        {%- set revenue_sensitivity = dp.max_campaigns_per_subject * dp.revenue_clamp_eur -%}
-        {%- set epsilon_each = dp.epsilon / measures %}
+        {%- set sensitivity = dp.max_campaigns_per_subject
+            * (1 if kind == 'count' else dp.revenue_clamp_eur) %}
         greatest(
-            {{ dp_noisy('count', 'cells_exact.recipient_count', count_sensitivity, epsilon_each) }},
-            0
-        ) as recipient_count,
-        greatest(
-            {{ dp_noisy('count', 'cells_exact.open_count', count_sensitivity, epsilon_each) }},
-            0
-        ) as open_count,
-        greatest(
-            {{ dp_noisy('count', 'cells_exact.click_count', count_sensitivity, epsilon_each) }},
-            0
-        ) as click_count,
-        greatest(
-            {{ dp_noisy(
-                'count', 'cells_exact.unsubscribe_count', count_sensitivity, epsilon_each
-            ) }},
-            0
-        ) as unsubscribe_count,
-        greatest(
-            {{ dp_noisy(
-                'count', 'cells_exact.conversion_count', count_sensitivity, epsilon_each
-            ) }},
-            0
-        ) as conversion_count,
-        greatest(
-            {{ dp_noisy('sum', 'cells_exact.revenue_eur', revenue_sensitivity, epsilon_each) }},
-            0
-        ) as revenue_eur
+            {{ dp_noisy(kind, 'cells_exact.' ~ measure, sensitivity, dp.epsilon / measures) }}, 0
+        ) as {{ measure }},
         {%- else %}
-        cells_exact.recipient_count,
-        cells_exact.open_count,
-        cells_exact.click_count,
-        cells_exact.unsubscribe_count,
-        cells_exact.conversion_count,
-        cells_exact.revenue_eur
+        cells_exact.{{ measure }},
         {%- endif %}
+        {%- endfor %}
+        cells_exact.send_count
     from cells_exact
 ),
 
@@ -195,10 +174,11 @@ cells_measured as (
         cells_released.exact_recipient_count,
         cells_released.recipient_count,
         {%- if dp %}
-        {#- One send per recipient under DP (its contribution bound). #}
+        {#- One send per recipient under DP (its contribution bound): the noisy
+            recipient count, never the exact sends. #}
         cells_released.recipient_count as send_count,
         {%- else %}
-        cells_exact.send_count,
+        cells_released.send_count,
         {%- endif %}
         cells_released.open_count,
         cells_released.click_count,
@@ -206,79 +186,27 @@ cells_measured as (
         cells_released.conversion_count,
         cells_released.revenue_eur
     from cells_released
-    inner join cells_exact
-        on
-            cells_released.campaign_id = cells_exact.campaign_id
-            and cells_released.segment_name = cells_exact.segment_name
 ),
 
 campaign_totals as (
-    select
-        cells_measured.campaign_id,
-        any_value(cells_measured.campaign_name) as campaign_name,
-        any_value(cells_measured.campaign_objective) as campaign_objective,
-        any_value(cells_measured.launched_date) as launched_date,
-        'campaign_total' as cell_level,
-        'all' as segment_name,
-        sum(cells_measured.exact_recipient_count) as exact_recipient_count,
-        sum(cells_measured.recipient_count) as recipient_count,
-        sum(cells_measured.send_count) as send_count,
-        sum(cells_measured.open_count) as open_count,
-        sum(cells_measured.click_count) as click_count,
-        sum(cells_measured.unsubscribe_count) as unsubscribe_count,
-        sum(cells_measured.conversion_count) as conversion_count,
-        sum(cells_measured.revenue_eur) as revenue_eur
-    from cells_measured
-    group by cells_measured.campaign_id
+    {{ cell_totals(
+        'cells_measured', group_by=['campaign_id'], sums=summed_columns,
+        constants={'cell_level': 'campaign_total', 'segment_name': 'all'},
+        labels=['campaign_name', 'campaign_objective', 'launched_date'],
+    ) }}
 ),
 
 {{ small_cell_suppression(
-    cells='cells_measured',
-    totals='campaign_totals',
-    group_by=['campaign_id'],
-    order_by=['segment_name'],
-    count_column='recipient_count',
-    k=k,
+    cells='cells_measured', totals='campaign_totals', group_by=['campaign_id'],
+    order_by=['segment_name'], count_column='recipient_count', k=k,
     group_below_k_reason='campaign_below_k',
 ) }},
 
-rows_unioned as (
-    select
-        cells_measured_suppressed.campaign_id,
-        cells_measured_suppressed.campaign_name,
-        cells_measured_suppressed.campaign_objective,
-        cells_measured_suppressed.launched_date,
-        cells_measured_suppressed.cell_level,
-        cells_measured_suppressed.segment_name,
-        cells_measured_suppressed.exact_recipient_count,
-        cells_measured_suppressed.recipient_count,
-        cells_measured_suppressed.send_count,
-        cells_measured_suppressed.open_count,
-        cells_measured_suppressed.click_count,
-        cells_measured_suppressed.unsubscribe_count,
-        cells_measured_suppressed.conversion_count,
-        cells_measured_suppressed.revenue_eur,
-        cells_measured_suppressed.suppression_reason
-    from cells_measured_suppressed
-    union all
-    select
-        campaign_totals_suppressed.campaign_id,
-        campaign_totals_suppressed.campaign_name,
-        campaign_totals_suppressed.campaign_objective,
-        campaign_totals_suppressed.launched_date,
-        campaign_totals_suppressed.cell_level,
-        campaign_totals_suppressed.segment_name,
-        campaign_totals_suppressed.exact_recipient_count,
-        campaign_totals_suppressed.recipient_count,
-        campaign_totals_suppressed.send_count,
-        campaign_totals_suppressed.open_count,
-        campaign_totals_suppressed.click_count,
-        campaign_totals_suppressed.unsubscribe_count,
-        campaign_totals_suppressed.conversion_count,
-        campaign_totals_suppressed.revenue_eur,
-        campaign_totals_suppressed.suppression_reason
-    from campaign_totals_suppressed
-),
+{{ suppressed_rows_unioned(
+    cells='cells_measured_suppressed',
+    totals='campaign_totals_suppressed',
+    columns=cell_columns + summed_columns,
+) }},
 
 final as (
     select
@@ -299,8 +227,9 @@ final as (
         {{ 'true' if dp else 'false' }} as is_differentially_private,
         cast({{ dp.epsilon if dp else 'null' }} as double) as dp_epsilon,
         rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }}
-            < {{ as_of_date() }} as is_attribution_complete,
-        rows_unioned.suppression_reason is not null as is_suppressed,
+        < {{ as_of_date() }}
+            as is_attribution_complete,
+        rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date
     from rows_unioned

@@ -8,7 +8,6 @@
     order day, at most var measurement_attribution_days days before it.
 -#}
 {%- set attribution_days = var('measurement_attribution_days') | int -%}
-{%- set window_days = var('behavior_window_days') | int -%}
 {%- if attribution_days < 0 -%}
     {{ exceptions.raise_compiler_error(
         "var measurement_attribution_days must be a whole number of days >= 0, got "
@@ -45,12 +44,8 @@ orders as (
     from {{ ref('fct_orders') }}
 ),
 
-segment_membership as (
-    select
-        customer_key,
-        segment_name,
-        is_primary
-    from {{ ref('fct_segment_membership') }}
+primary_segments as (
+    {{ primary_segments() }}
 ),
 
 campaigns_in_window as (
@@ -62,7 +57,7 @@ campaigns_in_window as (
     from campaigns
     where
         cast(campaigns.launched_at as date) <= {{ as_of_date() }}
-        and cast(campaigns.launched_at as date) > {{ as_of_date() }} - {{ window_days }}
+        and {{ in_behavior_window('cast(campaigns.launched_at as date)') }}
 ),
 
 events_aggregated_to_recipients as (
@@ -138,14 +133,6 @@ purchases_attributed_to_recipients as (
     group by
         purchases_matched_to_clicks.campaign_id,
         purchases_matched_to_clicks.customer_key
-),
-
-primary_segments as (
-    select
-        segment_membership.customer_key,
-        segment_membership.segment_name
-    from segment_membership
-    where segment_membership.is_primary
 ),
 
 final as (

@@ -7,7 +7,7 @@
     to its size: primary suppression only (additive=false), and a cohort
     below k is withheld whole.
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_cohort_retention').k -%}
 
 with
 
@@ -96,16 +96,11 @@ cells_measured as (
                 = activity_by_cohort_month.months_since_first_purchase
 ),
 
+{#- Not additive: a member active in several months counts in each. #}
 {{ small_cell_suppression(
-    cells='cells_measured',
-    totals='cohorts_sized',
-    group_by=['cohort_month'],
-    order_by=['months_since_first_purchase'],
-    count_column='active_subjects',
-    total_count_column='cohort_size',
-    k=k,
-    group_below_k_reason='cohort_below_k',
-    additive=false,
+    cells='cells_measured', totals='cohorts_sized', group_by=['cohort_month'],
+    order_by=['months_since_first_purchase'], count_column='active_subjects', k=k,
+    total_count_column='cohort_size', group_below_k_reason='cohort_below_k', additive=false,
 ) }},
 
 final as (

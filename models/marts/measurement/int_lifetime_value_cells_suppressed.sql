@@ -19,9 +19,12 @@
     behavior_window_days): a run-rate that assumes the cell keeps buying as
     it did in the last window, without churn or discounting.
 -#}
-{%- set k = var('segments_k') | int -%}
+{%- set k = published_privacy('rpt_lifetime_value').k -%}
 {%- set years = var('measurement_ltv_projection_years') | float -%}
 {%- set annualize = 365.0 / (var('behavior_window_days') | float) -%}
+{%- set summed_columns = [
+    'member_count', 'lifetime_orders', 'lifetime_value_eur', 'value_in_window_eur',
+] -%}
 
 with
 
@@ -35,34 +38,21 @@ customer_behavior as (
     from {{ ref('fct_customer_behavior') }}
 ),
 
-segment_membership as (
-    select
-        customer_key,
-        segment_name,
-        is_primary
-    from {{ ref('fct_segment_membership') }}
-),
-
-segment_definitions as (
-    select
-        segment_name,
-        is_exclusive
-    from {{ ref('segment_definitions') }}
+primary_segments as (
+    {{ primary_segments() }}
 ),
 
 buyers as (
     select
         customer_behavior.customer_key,
         customer_behavior.first_purchase_cohort_month as cohort_month,
-        coalesce(primary_memberships.segment_name, 'no_primary_segment') as segment_name,
+        coalesce(primary_segments.segment_name, 'no_primary_segment') as segment_name,
         customer_behavior.lifetime_orders,
         customer_behavior.lifetime_value_eur,
         customer_behavior.value_in_window_eur
     from customer_behavior
-    left join segment_membership as primary_memberships
-        on
-            customer_behavior.customer_key = primary_memberships.customer_key
-            and primary_memberships.is_primary
+    left join primary_segments
+        on customer_behavior.customer_key = primary_segments.customer_key
     where customer_behavior.first_purchase_cohort_month is not null
 ),
 
@@ -71,62 +61,56 @@ cohorts_declared as (
     from buyers
 ),
 
-segments_declared as (
-    select segment_definitions.segment_name
-    from segment_definitions
-    where segment_definitions.is_exclusive
-    union all
-    select 'no_primary_segment' as segment_name
+cells_declared as (
+    {{ primary_segment_cells('cohorts_declared') }}
+),
+
+buyers_aggregated_to_cells as (
+    select
+        buyers.cohort_month,
+        buyers.segment_name,
+        count(*) as member_count,
+        sum(buyers.lifetime_orders) as lifetime_orders,
+        sum(buyers.lifetime_value_eur) as lifetime_value_eur,
+        sum(buyers.value_in_window_eur) as value_in_window_eur
+    from buyers
+    group by
+        buyers.cohort_month,
+        buyers.segment_name
 ),
 
 cells_measured as (
     select
-        cohorts_declared.cohort_month,
+        cells_declared.cohort_month,
         'cell' as cell_level,
-        segments_declared.segment_name,
-        count(buyers.customer_key) as member_count,
-        coalesce(sum(buyers.lifetime_orders), 0) as lifetime_orders,
-        coalesce(sum(buyers.lifetime_value_eur), 0) as lifetime_value_eur,
-        coalesce(sum(buyers.value_in_window_eur), 0) as value_in_window_eur
-    from cohorts_declared
-    cross join segments_declared
-    left join buyers
+        cells_declared.segment_name,
+        coalesce(buyers_aggregated_to_cells.member_count, 0) as member_count,
+        coalesce(buyers_aggregated_to_cells.lifetime_orders, 0) as lifetime_orders,
+        coalesce(buyers_aggregated_to_cells.lifetime_value_eur, 0) as lifetime_value_eur,
+        coalesce(buyers_aggregated_to_cells.value_in_window_eur, 0) as value_in_window_eur
+    from cells_declared
+    left join buyers_aggregated_to_cells
         on
-            cohorts_declared.cohort_month = buyers.cohort_month
-            and segments_declared.segment_name = buyers.segment_name
-    group by
-        cohorts_declared.cohort_month,
-        segments_declared.segment_name
+            cells_declared.cohort_month = buyers_aggregated_to_cells.cohort_month
+            and cells_declared.segment_name = buyers_aggregated_to_cells.segment_name
 ),
 
 cohort_totals as (
-    select
-        cells_measured.cohort_month,
-        'cohort_total' as cell_level,
-        'all' as segment_name,
-        sum(cells_measured.member_count) as member_count,
-        sum(cells_measured.lifetime_orders) as lifetime_orders,
-        sum(cells_measured.lifetime_value_eur) as lifetime_value_eur,
-        sum(cells_measured.value_in_window_eur) as value_in_window_eur
-    from cells_measured
-    group by cells_measured.cohort_month
+    {{ cell_totals(
+        'cells_measured', group_by=['cohort_month'], sums=summed_columns,
+        constants={'cell_level': 'cohort_total', 'segment_name': 'all'},
+    ) }}
 ),
 
+{#- A segment's size over all cohorts: rpt_segment_summary publishes it. #}
+
 segment_totals as (
-    select
-        cells_measured.segment_name,
-        sum(cells_measured.member_count) as member_count
-    from cells_measured
-    group by cells_measured.segment_name
+    {{ cell_totals('cells_measured', group_by=['segment_name'], sums=['member_count']) }}
 ),
 
 {{ small_cell_suppression(
-    cells='cells_measured',
-    totals='cohort_totals',
-    group_by=['cohort_month'],
-    order_by=['segment_name'],
-    count_column='member_count',
-    k=k,
+    cells='cells_measured', totals='cohort_totals', group_by=['cohort_month'],
+    order_by=['segment_name'], count_column='member_count', k=k,
     group_below_k_reason='cohort_below_k',
 ) }},
 
@@ -143,45 +127,23 @@ cells_suppressed_by_cohort as (
     from cells_measured_suppressed
 ),
 
+{#- The cells withheld so far count as primary: released cells are at least k,
+    so this pass cannot reopen the first. #}
 {{ small_cell_suppression(
-    cells='cells_suppressed_by_cohort',
-    totals='segment_totals',
-    group_by=['segment_name'],
-    order_by=['cohort_month'],
-    count_column='member_count',
-    k=k,
+    cells='cells_suppressed_by_cohort', totals='segment_totals', group_by=['segment_name'],
+    order_by=['cohort_month'], count_column='member_count', k=k,
     primary_suppressed='cohort_suppression_reason is not null',
     group_below_k_reason='segment_below_k',
 ) }},
 
-rows_unioned as (
-    select
-        cells_suppressed_by_cohort_suppressed.cohort_month,
-        cells_suppressed_by_cohort_suppressed.cell_level,
-        cells_suppressed_by_cohort_suppressed.segment_name,
-        cells_suppressed_by_cohort_suppressed.member_count,
-        cells_suppressed_by_cohort_suppressed.lifetime_orders,
-        cells_suppressed_by_cohort_suppressed.lifetime_value_eur,
-        cells_suppressed_by_cohort_suppressed.value_in_window_eur,
-        {#- The cohort pass names the first reason; the segment pass adds
-            'secondary' (or segment_below_k) for what it withholds on top. #}
-        coalesce(
-            cells_suppressed_by_cohort_suppressed.cohort_suppression_reason,
-            cells_suppressed_by_cohort_suppressed.suppression_reason
-        ) as suppression_reason
-    from cells_suppressed_by_cohort_suppressed
-    union all
-    select
-        cohort_totals_suppressed.cohort_month,
-        cohort_totals_suppressed.cell_level,
-        cohort_totals_suppressed.segment_name,
-        cohort_totals_suppressed.member_count,
-        cohort_totals_suppressed.lifetime_orders,
-        cohort_totals_suppressed.lifetime_value_eur,
-        cohort_totals_suppressed.value_in_window_eur,
-        cohort_totals_suppressed.suppression_reason
-    from cohort_totals_suppressed
-),
+{#- The cohort pass names the first reason; the segment pass adds 'secondary'
+    (or segment_below_k) for what it withholds on top. #}
+{{ suppressed_rows_unioned(
+    cells='cells_suppressed_by_cohort_suppressed',
+    totals='cohort_totals_suppressed',
+    columns=['cohort_month', 'cell_level', 'segment_name'] + summed_columns,
+    cell_reason='coalesce(cohort_suppression_reason, suppression_reason)',
+) }},
 
 final as (
     select
@@ -200,7 +162,7 @@ final as (
                 + {{ years }} * {{ annualize }} * rows_unioned.value_in_window_eur)
             / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2))
             as projected_value_per_member_eur,
-        rows_unioned.suppression_reason is not null as is_suppressed,
+        rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date
     from rows_unioned

@@ -4,7 +4,27 @@
     k_anonymous_generalization() to the chosen level, with its class size
     and why it is suppressed (if it is). fct_segment_profiles publishes the
     rows that are not suppressed, without the pseudonym.
+    The quasi-identifiers, the sensitive attribute, k and l are what
+    fct_segment_profiles declares (published_privacy); this model adds how
+    each generalized quasi-identifier climbs its hierarchy, and keeps the
+    others (the segment) as they are.
 -#}
+{%- set published = published_privacy('fct_segment_profiles') -%}
+{%- set hierarchies = [
+    {'name': 'age_band', 'levels': ['age_band__detail', 'age_band__broad']},
+    {'name': 'region', 'levels': ['region__detail', 'region__broad']},
+    {'name': 'tenure_band', 'levels': ['tenure_days_band__detail', 'tenure_days_band__broad']},
+    {'name': 'lifetime_value_band',
+        'levels': ['lifetime_value_eur_band__detail', 'lifetime_value_eur_band__broad']},
+] -%}
+{%- set generalized = hierarchies | map(attribute='name') | list -%}
+{%- set undeclared = generalized | reject('in', published.quasi_identifiers) | list -%}
+{%- if execute and undeclared -%}
+    {{ exceptions.raise_compiler_error(
+        "int_segment_profiles_generalized: generalizes " ~ (undeclared | join(', '))
+        ~ ", which fct_segment_profiles does not declare in meta.privacy.quasi_identifiers ("
+        ~ (published.quasi_identifiers | join(', ')) ~ ")") }}
+{%- endif %}
 with
 
 profiles_joined as (
@@ -26,18 +46,12 @@ profiles_joined as (
 
 {{ k_anonymous_generalization(
     records='profiles_joined',
-    fixed=['primary_segment'],
-    hierarchies=[
-        {'name': 'age_band', 'levels': ['age_band__detail', 'age_band__broad']},
-        {'name': 'region', 'levels': ['region__detail', 'region__broad']},
-        {'name': 'tenure_band', 'levels': ['tenure_days_band__detail', 'tenure_days_band__broad']},
-        {'name': 'lifetime_value_band',
-            'levels': ['lifetime_value_eur_band__detail', 'lifetime_value_eur_band__broad']},
-    ],
-    k=var('segments_k'),
+    fixed=published.quasi_identifiers | reject('in', generalized) | list,
+    hierarchies=hierarchies,
+    k=published.k,
     max_suppressed_share=var('segments_max_suppressed_share'),
-    sensitive_attribute='top_category',
-    l=var('segments_l'),
+    sensitive_attribute=published.sensitive_attribute,
+    l=published.l,
 ) }},
 
 final as (

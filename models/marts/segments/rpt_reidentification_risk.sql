@@ -5,108 +5,110 @@
     aggregated table, the subjects counted in its cell). The highest is
     1 / the smallest class; the average over records is classes / records.
     For a differentially private table the class sizes are its released
-    (noisy) counts. Every published model must be listed here: the privacy post-hook
-    (assert_privacy_classified) fails a published model this report does
-    not read.
+    (noisy) counts.
+
+    The tables are the models marked meta.privacy.published in the graph,
+    and all this report knows of each comes from its declaration
+    (published_privacy): quasi-identifiers, subject count column, k, l.
+    Suppression is read from the model's one parent with an is_suppressed
+    column; its <quasi-identifier>_level columns say how far each
+    hierarchy was generalized, and when it has a cell_level column, only
+    its 'cell' rows count suppressed members (a total row counts them
+    again).
+
+    dbt resolves ref() while it parses, before it reads any yml and before
+    the graph exists, so the depends_on lines below name the published
+    models once more, for dbt's DAG only. The two cannot drift apart: this
+    model fails on a published model missing below or a listed model that
+    is not published, and the privacy post-hook fails a published model
+    this report does not read.
 -#}
-{%- set k = var('segments_k') | int -%}
-{%- set l = var('segments_l') | int -%}
-{%- set row_level = {
-    'fct_segment_profiles': {
-        'relation': ref('fct_segment_profiles'),
-        'source': ref('int_segment_profiles_generalized'),
-        'quasi_identifiers': [
-            'primary_segment', 'age_band', 'region', 'tenure_band', 'lifetime_value_band',
-        ],
-        'levels': [
-            'age_band_level', 'region_level', 'tenure_band_level', 'lifetime_value_band_level',
-        ],
-    },
-} -%}
-{%- set aggregated = {
-    'rpt_segment_summary': {
-        'relation': ref('rpt_segment_summary'),
-        'source': ref('int_segment_cells_suppressed'),
-        'count_column': 'member_count',
-        'quasi_identifiers': ['segment_name', 'cell_level', 'age_band', 'region'],
-        'levels': ['age_band_level', 'region_level'],
-    },
-    'rpt_campaign_performance': {
-        'relation': ref('rpt_campaign_performance'),
-        'source': ref('int_campaign_cells_suppressed'),
-        'count_column': 'recipient_count',
-        'quasi_identifiers': ['campaign_id', 'cell_level', 'segment_name'],
-        'levels': [],
-    },
-    'rpt_cohort_retention': {
-        'relation': ref('rpt_cohort_retention'),
-        'source': ref('int_cohort_retention_suppressed'),
-        'count_column': 'active_subjects',
-        'quasi_identifiers': ['cohort_month', 'months_since_first_purchase'],
-        'levels': [],
-        'cell_filter': 'true',
-    },
-    'rpt_lifetime_value': {
-        'relation': ref('rpt_lifetime_value'),
-        'source': ref('int_lifetime_value_cells_suppressed'),
-        'count_column': 'member_count',
-        'quasi_identifiers': ['cohort_month', 'cell_level', 'segment_name'],
-        'levels': [],
-    },
-} -%}
+-- depends_on: {{ ref('fct_segment_profiles') }}
+-- depends_on: {{ ref('rpt_segment_summary') }}
+-- depends_on: {{ ref('rpt_campaign_performance') }}
+-- depends_on: {{ ref('rpt_cohort_retention') }}
+-- depends_on: {{ ref('rpt_lifetime_value') }}
+{%- set tables = [] -%}
+{%- if execute -%}
+    {%- set published_ids = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='name')
+        if node.resource_type == 'model' and published_privacy(node).published -%}
+        {%- do published_ids.append(node.unique_id) -%}
+        {%- if node.unique_id not in model.depends_on.nodes -%}
+            {{ exceptions.raise_compiler_error(
+                "rpt_reidentification_risk: " ~ node.name ~ " is published but not read here; "
+                ~ "add a `-- depends_on:` line with ref('" ~ node.name ~ "') at the top of this "
+                ~ "model") }}
+        {%- endif -%}
+        {%- set sources = [] -%}
+        {%- for parent_id in node.depends_on.nodes
+            if 'is_suppressed' in (graph.nodes.get(parent_id) or {}).get('columns', {}) -%}
+            {%- do sources.append(graph.nodes[parent_id]) -%}
+        {%- endfor -%}
+        {%- if sources | length != 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "rpt_reidentification_risk: " ~ node.name ~ " must read exactly one model with an "
+                ~ "is_suppressed column (the model that decides what it releases), found "
+                ~ (sources | map(attribute='name') | join(', ') or 'none')) }}
+        {%- endif -%}
+        {%- set source = sources[0] -%}
+        {%- set declared = published_privacy(node) -%}
+        {%- do tables.append({
+            'name': node.name,
+            'relation': ref(node.name),
+            'source': api.Relation.create(
+                database=source.database, schema=source.schema, identifier=source.alias),
+            'quasi_identifiers': declared.quasi_identifiers,
+            'count_column': declared.subject_count_column,
+            'k': declared.k,
+            'l': declared.l,
+            'levels': [],
+            'has_total_rows': 'cell_level' in source.columns,
+        }) -%}
+        {%- for quasi_identifier in declared.quasi_identifiers
+            if (quasi_identifier ~ '_level') in source.columns -%}
+            {%- do tables[-1].levels.append(quasi_identifier) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for parent_id in model.depends_on.nodes if parent_id not in published_ids -%}
+        {{ exceptions.raise_compiler_error(
+            "rpt_reidentification_risk: " ~ parent_id ~ " is named in a depends_on line but is not "
+            ~ "published (meta.privacy.published); remove the line") }}
+    {%- endfor -%}
+{%- endif %}
+
 with
 
-{%- for name, table in row_level.items() %}
+{%- for table in tables %}
 
-{{ name }}_classes as (
+{{ table.name }}_classes as (
+    {%- if table.count_column %}
+    select {{ table.count_column }} as class_size
+    from {{ table.relation }}
+    {%- else %}
     select count(*) as class_size
     from {{ table.relation }}
     group by {{ table.quasi_identifiers | join(', ') }}
+    {%- endif %}
 ),
 
-{{ name }}_suppression as (
+{{ table.name }}_suppression as (
+    {#- Row-level: withheld subjects and classes. Aggregated: members of withheld
+        cells, and withheld rows (totals and secondary suppression included).
+        A table without generalization hierarchies reports 'none'. #}
     select
+        {%- if table.count_column %}
+        coalesce(sum({{ table.count_column }}) filter (
+            where is_suppressed{% if table.has_total_rows %} and cell_level = 'cell'{% endif %}), 0)
+            as suppressed_records,
+        count(*) filter (where is_suppressed) as suppressed_cells,
+        {%- else %}
         count(*) filter (where is_suppressed) as suppressed_records,
         count(distinct [{{ table.quasi_identifiers | join(', ') }}]) filter (where is_suppressed)
             as suppressed_cells,
+        {%- endif %}
         {%- for level in table.levels %}
-        '{{ level | replace('_level', '') }}=' || cast(max({{ level }}) as varchar)
-        {%- if not loop.last %} || ', ' ||{% endif %}
-        {%- endfor %} as generalization
-    from {{ table.source }}
-),
-
-{{ name }}_risk as (
-    select
-        '{{ name }}' as table_name,
-        'row_level' as table_kind,
-        '{{ table.quasi_identifiers | join(", ") }}' as quasi_identifiers,
-        {{ k }} as k,
-        {{ l }} as l,
-        coalesce(sum({{ name }}_classes.class_size), 0) as records,
-        count({{ name }}_classes.class_size) as equivalence_classes,
-        min({{ name }}_classes.class_size) as smallest_class_size,
-        coalesce(
-            sum({{ name }}_classes.class_size)
-                filter (where {{ name }}_classes.class_size < {{ k }}),
-            0
-        ) as records_in_classes_below_k
-    from {{ name }}_classes
-),
-{%- endfor %}
-
-{%- for name, table in aggregated.items() %}
-
-{{ name }}_suppression as (
-    {#- Suppressed members are counted in cells only: a total row counts them again.
-        A table without generalization hierarchies reports 'none'. #}
-    select
-        coalesce(sum({{ table.count_column }}) filter (
-            where is_suppressed and {{ table.get('cell_filter', "cell_level = 'cell'") }}), 0)
-            as suppressed_records,
-        count(*) filter (where is_suppressed) as suppressed_cells,
-        {%- for level in table.levels %}
-        '{{ level | replace('_level', '') }}=' || cast(max({{ level }}) as varchar)
+        '{{ level }}=' || cast(max({{ level }}_level) as varchar)
         {%- if not loop.last %} || ', ' ||{% endif %}
         {%- else %}
         'none'
@@ -114,31 +116,31 @@ with
     from {{ table.source }}
 ),
 
-{{ name }}_risk as (
+{{ table.name }}_risk as (
     select
-        '{{ name }}' as table_name,
-        'aggregated' as table_kind,
+        '{{ table.name }}' as table_name,
+        '{{ 'aggregated' if table.count_column else 'row_level' }}' as table_kind,
         '{{ table.quasi_identifiers | join(", ") }}' as quasi_identifiers,
-        {{ k }} as k,
-        {{ l }} as l,
-        coalesce(sum({{ table.count_column }}), 0) as records,
+        {{ table.k }} as k,
+        {{ table.l }} as l,
+        coalesce(sum(class_size), 0) as records,
         count(*) as equivalence_classes,
-        min({{ table.count_column }}) as smallest_class_size,
-        coalesce(sum({{ table.count_column }}) filter (where {{ table.count_column }} < {{ k }}), 0)
+        min(class_size) as smallest_class_size,
+        coalesce(sum(class_size) filter (where class_size < {{ table.k }}), 0)
             as records_in_classes_below_k
-    from {{ table.relation }}
+    from {{ table.name }}_classes
 ),
 {%- endfor %}
 
 risks_unioned as (
-    {%- for name in (row_level | list) + (aggregated | list) %}
+    {%- for table in tables %}
     select
-        {{ name }}_risk.*,
-        {{ name }}_suppression.suppressed_records,
-        {{ name }}_suppression.suppressed_cells,
-        {{ name }}_suppression.generalization
-    from {{ name }}_risk
-    cross join {{ name }}_suppression
+        {{ table.name }}_risk.*,
+        {{ table.name }}_suppression.suppressed_records,
+        {{ table.name }}_suppression.suppressed_cells,
+        {{ table.name }}_suppression.generalization
+    from {{ table.name }}_risk
+    cross join {{ table.name }}_suppression
     {%- if not loop.last %}
     union all
     {%- endif %}

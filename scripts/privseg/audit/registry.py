@@ -94,8 +94,9 @@ CHECKS: tuple[Check, ...] = (
             "quasi-identifiers on the warehouse and counts rows per equivalence class; every class "
             "must hold at least k rows, and at least l distinct values of the declared sensitive "
             "attribute. For aggregated tables, every cell's distinct-subject count must be at "
-            "least k. k and l are the dbt vars segments_k and segments_l of dbt_project.yml. The "
-            "dbt k-anonymity tests are not consulted."
+            "least k. k and l are what each model declares (meta.privacy.k and .l), else the dbt "
+            "vars segments_k and segments_l of dbt_project.yml. The dbt k-anonymity tests are "
+            "not consulted."
         ),
         invariants=(6,),
         run=k_anonymity.run,

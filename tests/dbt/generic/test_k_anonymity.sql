@@ -1,19 +1,21 @@
 {#
     Invariant 6: every equivalence class (rows sharing the values of all
-    `quasi_identifiers`) counts at least k distinct subjects. Counts
-    `subject_column` when given, else rows (for a table with one row per
-    subject and no pseudonym, like a published row-level table). A NULL is
-    a value like any other: NULLs in a quasi-identifier form one class
-    (GROUP BY semantics), they do not match everything.
+    quasi-identifiers) counts at least k distinct subjects. The
+    quasi-identifiers and k are the tested model's declaration
+    (published_privacy: meta.privacy.quasi_identifiers, meta.privacy.k or
+    var segments_k); arguments are for a model that declares nothing (a
+    fixture): the privacy post-hook refuses them on a published model.
+    Counts `subject_column` when given, else rows (for a table with one
+    row per subject and no pseudonym, like a published row-level table).
+    A NULL is a value like any other: NULLs in a quasi-identifier form one
+    class (GROUP BY semantics), they do not match everything.
     Fails with one row per class size below k: how many classes and
     records have it. Never the quasi-identifier values.
 #}
-{% test k_anonymity(model, quasi_identifiers, k=none, subject_column=none) %}
-{%- set k = (k if k is not none else var('segments_k')) | int -%}
-{%- if quasi_identifiers is string or not quasi_identifiers -%}
-    {{ exceptions.raise_compiler_error(
-        "k_anonymity on " ~ model ~ ": quasi_identifiers must be a non-empty list of columns") }}
-{%- endif %}
+{% test k_anonymity(model, quasi_identifiers=none, k=none, subject_column=none) %}
+{%- set settings = privacy_test_settings('k_anonymity', model, {
+    'quasi_identifiers': quasi_identifiers, 'k': k,
+}) %}
 
 with
 
@@ -25,7 +27,7 @@ equivalence_classes as (
         count(*) as class_size
         {%- endif %}
     from {{ model }}
-    group by {{ quasi_identifiers | join(', ') }}
+    group by {{ settings.quasi_identifiers | join(', ') }}
 ),
 
 validation_errors as (
@@ -33,9 +35,9 @@ validation_errors as (
         class_size,
         count(*) as classes,
         sum(class_size) as records,
-        {{ k }} as k
+        {{ settings.k | int }} as k
     from equivalence_classes
-    where class_size < {{ k }}
+    where class_size < {{ settings.k | int }}
     group by class_size
 )
 

@@ -1,22 +1,30 @@
 {#
     Invariant 6 for aggregated tables: every released row (cell) counts at
-    least k distinct subjects in `column_name` (its subject count column).
-    A NULL count fails too: a released cell must say how many it counts.
+    least k distinct subjects in its subject count column. The column and
+    k are the tested model's declaration (published_privacy:
+    meta.privacy.subject_count_column, meta.privacy.k or var segments_k);
+    arguments are for a model that declares nothing (a fixture): the
+    privacy post-hook refuses them on a published model. A NULL count
+    fails too: a released cell must say how many it counts.
     Fails with one row per offending cell size: how many cells have it.
 #}
-{% test min_cell_size(model, column_name, k=none) %}
-{%- set k = (k if k is not none else var('segments_k')) | int %}
+{% test min_cell_size(model, column_name=none, k=none) %}
+{%- set settings = privacy_test_settings('min_cell_size', model, {
+    'subject_count_column': column_name, 'k': k,
+}) %}
 
 with
 
 validation_errors as (
     select
-        {{ column_name }} as cell_size,
+        {{ settings.subject_count_column }} as cell_size,
         count(*) as cells,
-        {{ k }} as k
+        {{ settings.k | int }} as k
     from {{ model }}
-    where {{ column_name }} is null or {{ column_name }} < {{ k }}
-    group by {{ column_name }}
+    where
+        {{ settings.subject_count_column }} is null
+        or {{ settings.subject_count_column }} < {{ settings.k | int }}
+    group by {{ settings.subject_count_column }}
 )
 
 select * from validation_errors

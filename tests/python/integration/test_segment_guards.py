@@ -1,7 +1,9 @@
 """The segment guards fail when they should, in one dbt run on a copy of the
 session warehouse: malicious segment rules, a fixture that breaks
-k-anonymity, minimum cell size and l-diversity, and a published model
-without its protecting test that the risk report does not cover.
+k-anonymity, minimum cell size and l-diversity (the tests read what the
+fixture declares in meta.privacy, its own k included), a published model
+without its protecting test that the risk report does not cover, and one
+whose test repeats what meta.privacy declares.
 The failing tests report class sizes and counts, never the values."""
 
 from __future__ import annotations
@@ -35,22 +37,22 @@ FIXTURE_ROWS = (
     + [("", "DE-BE", "books", 12)] * 3  # NULL age: a class of its own, below k
 )
 
-FIXTURE_YML = """version: 2
+# k = 4, not var segments_k (10): the tests must read the fixture's own declaration.
+# The failing classes and cells are the same under both.
+FIXTURE_K = 4
+
+FIXTURE_YML = f"""version: 2
 seeds:
   - name: privacy_guard_fixture
     description: fixture
-    data_tests:
-      - k_anonymity:
-          arguments:
-            quasi_identifiers: [age_band, region]
-    columns:
-      - name: member_count
-        data_tests: [min_cell_size]
-      - name: top_category
-        data_tests:
-          - l_diversity:
-              arguments:
-                quasi_identifiers: [age_band, region]
+    config:
+      meta:
+        privacy:
+          quasi_identifiers: [age_band, region]
+          sensitive_attribute: top_category
+          subject_count_column: member_count
+          k: {FIXTURE_K}
+    data_tests: [k_anonymity, min_cell_size, l_diversity]
 models:
   - name: rpt_unprotected_fixture
     description: fixture
@@ -62,6 +64,39 @@ models:
           published: true
           subject_count_column: member_count
           quasi_identifiers: [segment_name]
+    columns:
+      - name: segment_name
+        data_type: varchar
+        description: fixture
+        config:
+          meta:
+            privacy:
+              classification: non_personal
+              data_category: system.operations
+              justification: fixture
+      - name: member_count
+        data_type: integer
+        description: fixture
+        config:
+          meta:
+            privacy:
+              classification: aggregate
+              data_category: system.operations
+              justification: fixture
+  - name: rpt_repeating_fixture
+    description: fixture
+    config:
+      meta:
+        privacy:
+          layer: segments
+          consent_purpose: analytics
+          published: true
+          subject_count_column: member_count
+          quasi_identifiers: [segment_name]
+    data_tests:
+      - min_cell_size:
+          arguments:
+            k: 2
     columns:
       - name: segment_name
         data_type: varchar
@@ -99,6 +134,9 @@ def guarded(tmp_path_factory, built) -> tuple[DbtProject, str]:
             "models/marts/segments/rpt_unprotected_fixture.sql": (
                 "select 'champions' as segment_name, 12 as member_count"
             ),
+            "models/marts/segments/rpt_repeating_fixture.sql": (
+                "select 'champions' as segment_name, 12 as member_count"
+            ),
         },
     )
     definitions = project_copy / "seeds/segments/segment_definitions.csv"
@@ -114,10 +152,16 @@ def guarded(tmp_path_factory, built) -> tuple[DbtProject, str]:
         "fct_segment_membership",
         "privacy_guard_fixture",
         "rpt_unprotected_fixture",
+        "rpt_repeating_fixture",
         project_dir=project_copy,
     )
     assert not result.success
-    return project, result.output
+    # The risk report, compiled on its own (in the build its parents fail first).
+    report = project.dbt(
+        "compile", "--select", "rpt_reidentification_risk", project_dir=project_copy
+    )
+    assert not report.success
+    return project, result.output + report.output
 
 
 def test_malicious_rules_fail_the_membership_model_naming_segment_and_token(guarded):
@@ -167,6 +211,7 @@ def test_k_anonymity_counts_nulls_as_one_class(guarded):
         rows = con.execute(compiled.read_text()).fetchall()
     # The two-row rare class and the three-row NULL-age class, each below k.
     assert sorted((size, classes) for size, classes, _, _ in rows) == [(2, 1), (3, 1)]
+    assert {k for _, _, _, k in rows} == {FIXTURE_K}
 
 
 def test_a_published_model_without_its_protecting_test_is_dropped(guarded):
@@ -179,6 +224,21 @@ def test_a_published_model_without_its_protecting_test_is_dropped(guarded):
     assert tables == []
 
 
+def test_a_published_model_whose_test_repeats_its_declaration_is_dropped(guarded):
+    project, output = guarded
+    assert (
+        "its min_cell_size test passes k; the test reads meta.privacy, declare them there only"
+        in output
+    )
+    tables = project.query(
+        "select table_name from information_schema.tables "
+        "where table_name = 'rpt_repeating_fixture'"
+    )
+    assert tables == []
+
+
 def test_the_risk_report_must_cover_every_published_model(guarded):
     _, output = guarded
     assert "published but not covered by rpt_reidentification_risk" in output
+    # The report itself refuses to run without a published model it does not read.
+    assert "is published but not read here; add a `-- depends_on:` line" in output

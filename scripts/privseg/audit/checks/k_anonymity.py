@@ -13,15 +13,18 @@ from privseg.core.manifest import privacy_meta, published_models, relation
 def check_published_k_anonymity(
     con: duckdb.DuckDBPyConnection,
     manifest: dict,
-    k: int,
-    l_diverse: int,
+    default_k: int,
+    default_l: int,
     sizes: dict[str, ClassSizes],
 ) -> list[str]:
-    """Findings for every published table below k or l. Fills `sizes` (class size histogram
-    and risk per table) for the report."""
+    """Findings for every published table below its k or l: the ones it declares
+    (meta.privacy.k and .l, as the dbt macro published_privacy reads them), else the defaults
+    (vars segments_k and segments_l). Fills `sizes` (class size histogram and risk per table)
+    for the report."""
     findings = []
     for node in published_models(manifest):
         meta = privacy_meta(node)
+        k, l_diverse = int(meta.get("k", default_k)), int(meta.get("l", default_l))
         quasi = meta.get("quasi_identifiers") or []
         count_column = meta.get("subject_count_column")
         if not quasi and not count_column:
