@@ -4,6 +4,7 @@ as the dbt tests do, and falls back to the project defaults only when a model de
 from __future__ import annotations
 
 import duckdb
+
 from privseg.audit.checks.k_anonymity import check_published_k_anonymity
 
 
