@@ -17,6 +17,8 @@ feasible point that may already prove other cells safe, and interchangeable cell
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,25 @@ import highspy
 import numpy as np
 
 from release_model import EPSILON, AttackerModel, ReleaseModelError
+
+
+def _first_solver_quietly() -> None:
+    """HiGHS writes its banner to the process's standard output when the first solver of the
+    process is made, before any option can silence it; in dbt that would land among the log
+    lines. Make that first one at import (before dbt starts threads) with the output pointed at
+    /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_first_solver_quietly()
 
 
 class Solver:

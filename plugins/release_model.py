@@ -186,7 +186,7 @@ class AttackerModel:
     containment), and the linear expression of any cell of any population."""
 
     hierarchies: dict[str, Hierarchy]
-    populations: dict[str, Within | None]
+    populations: dict[str, tuple[Within, ...]]
     cliques: dict[str, list[_Clique]] = field(default_factory=dict)
     variables: int = 0
     finest: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -197,36 +197,47 @@ class AttackerModel:
     def build(
         cls,
         hierarchies: dict[str, Hierarchy],
-        populations: dict[str, Within | None],
+        populations: dict[str, tuple[Within, ...]],
         signatures: dict[str, set[frozenset[tuple[str, int]]]],
     ) -> AttackerModel:
         """`signatures`: per population, the (dimension, level) sets its cells use."""
         model = cls(hierarchies, populations)
         # Containment references add the container's dimensions at the contained levels.
-        for population, within in populations.items():
-            if within is None or not signatures.get(population):
+        for population, withins in populations.items():
+            if not signatures.get(population):
                 continue
-            if within.population not in populations:
-                raise ReleaseModelError(
-                    f"population {population!r} is declared within unknown population "
-                    f"{within.population!r}"
-                )
-            contained_levels = {}
-            for signature in signatures.get(population, ()):
-                for dim, level in signature:
-                    if dim in within.inner:
-                        contained_levels[dim] = min(level, contained_levels.get(dim, level))
-            outer_names = dict(within.dimensions)
-            reference = {(outer_names[d], contained_levels.get(d, 0)) for d in within.inner}
-            reference |= {(d, hierarchies[d].level_of(v)) for d, v in within.fixed}
-            signatures.setdefault(within.population, set()).add(frozenset(reference))
-            signatures.setdefault(population, set())
+            for within in withins:
+                model._reference(population, within, signatures)
         for population in sorted(signatures):
             model._add_population(population, signatures[population])
-        for population, within in sorted(populations.items(), key=lambda item: item[0]):
-            if within is not None and signatures.get(population):
-                model._add_containment(population, within, signatures[population])
+        for population, withins in sorted(populations.items(), key=lambda item: item[0]):
+            if signatures.get(population):
+                for within in withins:
+                    model._add_containment(population, within, signatures[population])
         return model
+
+    def _reference(
+        self,
+        population: str,
+        within: Within,
+        signatures: dict[str, set[frozenset[tuple[str, int]]]],
+    ) -> None:
+        """A containment refers to the container's cells over the shared dimensions, at the
+        contained population's levels: the container's model must have them."""
+        if within.population not in self.populations:
+            raise ReleaseModelError(
+                f"population {population!r} is declared within unknown population "
+                f"{within.population!r}"
+            )
+        contained_levels: dict[str, int] = {}
+        for signature in signatures.get(population, ()):
+            for dim, level in signature:
+                if dim in within.inner:
+                    contained_levels[dim] = min(level, contained_levels.get(dim, level))
+        outer_names = dict(within.dimensions)
+        reference = {(outer_names[d], contained_levels.get(d, 0)) for d in within.inner}
+        reference |= {(d, self.hierarchies[d].level_of(v)) for d, v in within.fixed}
+        signatures.setdefault(within.population, set()).add(frozenset(reference))
 
     def _add_population(self, population: str, signatures: set[frozenset[tuple[str, int]]]) -> None:
         finest: dict[str, int] = {}
@@ -286,7 +297,7 @@ class AttackerModel:
         for values in itertools.product(*domains):
             key = dict(zip(dims, values, strict=True))
             outer_key = within.outer_key(key)
-            if not within.covers(key) or not self._in_domain(within.population, outer_key):
+            if not within.covers(key) or not self.in_domain(within.population, outer_key):
                 continue
             inner = self.expression(cell_key(population, key))
             outer = self.expression(cell_key(within.population, outer_key))
@@ -302,7 +313,7 @@ class AttackerModel:
             mask &= clique.rolled(position, level, hierarchy) == value
         return {clique.offset + int(i): 1.0 for i in np.flatnonzero(mask)}
 
-    def _in_domain(self, population: str, key: dict[str, str]) -> bool:
+    def in_domain(self, population: str, key: dict[str, str]) -> bool:
         finest = self.finest.get(population, {})
         for dim, value in key.items():
             hierarchy = self.hierarchies[dim]

@@ -100,12 +100,34 @@ class _Row:
     released: bool = True
 
 
+def _withins(raw: Any) -> list[Within]:
+    """The containers a population declares: none, one ({...}) or several ([{...}, ...])."""
+    if not raw:
+        return []
+    entries = raw if isinstance(raw, list) else [raw]
+    return [
+        Within(
+            str(entry["population"]),
+            tuple(sorted((str(i), str(o)) for i, o in dimension_map(entry).items())),
+            tuple(sorted((str(d), str(v)) for d, v in (entry.get("fixed") or {}).items())),
+            tuple(
+                sorted(
+                    (str(d), str(v))
+                    for d, values in (entry.get("except") or {}).items()
+                    for v in values
+                )
+            ),
+        )
+        for entry in entries
+    ]
+
+
 @dataclass
 class Release:
     k: int
     p_percent: float
     hierarchies: dict[str, Hierarchy]
-    populations: dict[str, Within | None]
+    populations: dict[str, tuple[Within, ...]]
     rows: list[_Row]
 
     @classmethod
@@ -117,31 +139,18 @@ class Release:
         if k < 2:
             raise ReleaseModelError(f"k must be at least 2, got {k}")
         hierarchies = parse_hierarchies(document.get("hierarchies", {}))
-        populations: dict[str, Within | None] = {}
+        populations: dict[str, list[Within]] = {}
         for entry in document.get("populations", []):
-            within = entry.get("within")
-            populations[str(entry["name"])] = (
-                Within(
-                    str(within["population"]),
-                    tuple(sorted((str(i), str(o)) for i, o in dimension_map(within).items())),
-                    tuple(sorted((str(d), str(v)) for d, v in (within.get("fixed") or {}).items())),
-                    tuple(
-                        sorted(
-                            (str(d), str(v))
-                            for d, values in (within.get("except") or {}).items()
-                            for v in values
-                        )
-                    ),
-                )
-                if within
-                else None
-            )
+            populations.setdefault(str(entry["name"]), []).extend(_withins(entry.get("within")))
         rows = []
         for raw in document.get("rows", []):
             counts = []
             for count in raw.get("counts", []):
                 population = str(count["population"])
-                populations.setdefault(population, None)
+                known = populations.setdefault(population, [])
+                for within in _withins(count.get("within")):
+                    if within not in known:
+                        known.append(within)
                 value = float(count["value"])
                 cell = cell_key(population, count.get("key", {}))
                 declared = {str(d): int(v) for d, v in (count.get("levels") or {}).items()}
@@ -157,8 +166,19 @@ class Release:
             magnitudes = []
             for magnitude in raw.get("magnitudes", []):
                 population = str(magnitude["population"])
-                populations.setdefault(population, None)
+                populations.setdefault(population, [])
                 total = float(magnitude["sum"]) if magnitude.get("sum") is not None else math.nan
+                if "primary" in magnitude:
+                    primary = magnitude["primary"]
+                else:  # the rules decide, from the statistics given
+                    primary = magnitude_primary(
+                        magnitude.get("contributors"),
+                        total,
+                        magnitude.get("top1"),
+                        magnitude.get("top2"),
+                        k,
+                        magnitude.get("rule") or document.get("magnitude_rule"),
+                    )
                 cell = cell_key(population, magnitude.get("key", {}))
                 declared = {str(d): int(v) for d, v in (magnitude.get("levels") or {}).items()}
                 magnitudes.append(
@@ -171,7 +191,7 @@ class Release:
                         magnitude.get("contributors"),
                         magnitude.get("top1"),
                         magnitude.get("top2"),
-                        magnitude.get("primary"),
+                        primary,
                         tuple(sorted((d, declared[d]) for d, _ in cell[1] if d in declared)),
                         bool(magnitude.get("released", True)),
                     )
@@ -190,7 +210,9 @@ class Release:
         ids = [row.id for row in rows]
         if len(ids) != len(set(ids)):
             raise ReleaseModelError("row ids of the release document must be unique")
-        return cls(k, float(document.get("p_percent", 10.0)), hierarchies, populations, rows)
+        p_percent = float((document.get("magnitude_rule") or {}).get("p", 10.0))
+        frozen = {name: tuple(withins) for name, withins in populations.items()}
+        return cls(k, p_percent, hierarchies, frozen, rows)
 
     # ---- structure -------------------------------------------------------------------------
 
@@ -302,15 +324,17 @@ class _CountAnalysis:
             for cell in grid:
                 if cell not in self.released:
                     targets.append(("cell", cell, Target(self.model.expression(cell))))
-        for cell in self.cells:
-            population, items = cell
-            within = self.release.populations.get(population)
-            if within is None or not {d for d, _ in items} <= set(within.inner):
+        contained = [
+            (released, within)
+            for released in self.cells
+            for within in self.release.populations.get(released[0], ())
+        ]
+        for cell, within in contained:
+            items = dict(cell[1])
+            if not set(items) <= set(within.inner):
                 continue
-            outer_key = within.outer_key(dict(items))
-            if not within.covers(dict(items)) or not self.model._in_domain(
-                within.population, outer_key
-            ):
+            outer_key = within.outer_key(items)
+            if not within.covers(items) or not self.model.in_domain(within.population, outer_key):
                 continue
             outer_cell = cell_key(within.population, outer_key)
             inner = self.model.expression(cell)
