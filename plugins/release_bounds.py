@@ -281,6 +281,9 @@ class Components:
         structural: list[list[tuple[dict[int, float], float, float]]] = [[] for _ in self.members]
         known: list[list[tuple[dict[int, float], float, float]]] = [[] for _ in self.members]
         self.released_index: list[list[int]] = [[] for _ in self.members]
+        # A part whose rows all have bounds 0 or infinite holds no published number: its
+        # cells can be anything from 0 up, with no program to solve.
+        self.homogeneous = [True] * len(self.members)
         for row, low, high, index in rows:
             if not row:
                 continue
@@ -291,10 +294,12 @@ class Components:
             else:
                 known[c].append((local, low, high))
                 self.released_index[c].append(index)
-        self.solvers = [
-            Solver(len(m), structural[c], known[c], integral=integral)
-            for c, m in enumerate(self.members)
-        ]
+            if index is not None or any(b not in (0.0, math.inf, -math.inf) for b in (low, high)):
+                self.homogeneous[c] = False
+        # Solvers are made when a part first needs a bound: most parts never do.
+        self._rows_of = list(zip(structural, known, strict=True))
+        self._integral = integral
+        self._solvers: dict[int, Solver] = {}
         # Columns with the same entries in every row are interchangeable: two targets made of
         # interchangeable columns have the same bounds, so one linear program serves both.
         patterns: dict[int, list[tuple[int, float]]] = defaultdict(list)
@@ -306,6 +311,12 @@ class Components:
             [ids.setdefault(tuple(patterns.get(v, ())), len(ids)) for v in range(model.variables)],
             dtype=np.int64,
         )
+
+    def solver(self, c: int) -> Solver:
+        if c not in self._solvers:
+            structural, known = self._rows_of[c]
+            self._solvers[c] = Solver(len(self.members[c]), structural, known, self._integral)
+        return self._solvers[c]
 
     def signature(self, target: Target) -> tuple:
         return (
@@ -325,8 +336,10 @@ class Components:
         c = self.component(target)
         if c is None:
             return target.constant, np.zeros(0), [], None
+        if self.homogeneous[c] and all(v >= 0 for v in target.expression.values()):
+            return target.constant + (0.0 if sign > 0 else math.inf), np.zeros(0), [], c
         local = {int(self.local[i]): v for i, v in target.expression.items()}
-        value, x, binding = self.solvers[c].optimize(local, sign)
+        value, x, binding = self.solver(c).optimize(local, sign)
         return (
             target.constant + value,
             x,

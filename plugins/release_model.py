@@ -21,6 +21,7 @@ and decides what to withhold.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -57,8 +58,20 @@ class Hierarchy:
     def depth(self) -> int:
         return len(self.paths[0])
 
-    def levels_of(self, value: str) -> set[int]:
-        levels = {level for path in self.paths for level, v in enumerate(path) if v == value}
+    @functools.cached_property
+    def _levels(self) -> dict[str, frozenset[int]]:
+        levels: dict[str, set[int]] = defaultdict(set)
+        for path in self.paths:
+            for level, value in enumerate(path):
+                levels[value].add(level)
+        return {value: frozenset(found) for value, found in levels.items()}
+
+    @functools.cache  # noqa: B019 (hierarchies live as long as the release)
+    def domain(self, level: int) -> list[str]:
+        return sorted({path[level] for path in self.paths} - WILDCARD_VALUES)
+
+    def levels_of(self, value: str) -> frozenset[int]:
+        levels = self._levels.get(value)
         if not levels:
             raise ReleaseModelError(
                 f"dimension {self.name!r}: value {value!r} is not in its hierarchy; add it to the "
@@ -75,9 +88,6 @@ class Hierarchy:
                 f"dimension {self.name!r}: value {value!r} is finer than level {at_least}"
             )
         return levels[0]
-
-    def domain(self, level: int) -> list[str]:
-        return sorted({path[level] for path in self.paths} - WILDCARD_VALUES)
 
     def rollup(self, level_from: int, level_to: int) -> dict[str, str]:
         mapping: dict[str, str] = {}
@@ -192,6 +202,7 @@ class AttackerModel:
     finest: dict[str, dict[str, int]] = field(default_factory=dict)
     structural_rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
     containment_rows: list[tuple[dict[int, float], dict[int, float]]] = field(default_factory=list)
+    _expressions: dict[CellKey, dict[int, float]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -235,7 +246,8 @@ class AttackerModel:
                 if dim in within.inner:
                     contained_levels[dim] = min(level, contained_levels.get(dim, level))
         outer_names = dict(within.dimensions)
-        reference = {(outer_names[d], contained_levels.get(d, 0)) for d in within.inner}
+        # Only the dimensions the contained population's cells use: the others are summed.
+        reference = {(outer_names[d], level) for d, level in contained_levels.items()}
         reference |= {(d, self.hierarchies[d].level_of(v)) for d, v in within.fixed}
         signatures.setdefault(within.population, set()).add(frozenset(reference))
 
@@ -292,8 +304,8 @@ class AttackerModel:
             for dim, level in signature:
                 if dim in within.inner:
                     levels[dim] = min(level, levels.get(dim, level))
-        dims = tuple(sorted(within.inner))
-        domains = [self.hierarchies[d].domain(levels.get(d, 0)) for d in dims]
+        dims = tuple(sorted(levels))
+        domains = [self.hierarchies[d].domain(levels[d]) for d in dims]
         for values in itertools.product(*domains):
             key = dict(zip(dims, values, strict=True))
             outer_key = within.outer_key(key)
@@ -326,11 +338,17 @@ class AttackerModel:
         return True
 
     def expression(self, cell: CellKey) -> dict[int, float]:
+        """The model's variables that make up `cell` (cached: cells recur in every round)."""
+        cached = self._expressions.get(cell)
+        if cached is not None:
+            return cached
         population, items = cell
         key = dict(items)
         for clique in self.cliques.get(population, ()):
             if set(key) <= set(clique.dims):
-                return self._expression_in(clique, key)
+                expression = self._expression_in(clique, key)
+                self._expressions[cell] = expression
+                return expression
         raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
 
 

@@ -87,6 +87,9 @@ class _Magnitude:
     primary: str | None
     levels: tuple[tuple[str, int], ...] = ()
     released: bool = True
+    # False for a mean over a count that is not published (the attacker cannot turn it into
+    # a sum): its own rules apply, but it takes no part in differencing.
+    linear: bool = True
 
 
 @dataclass
@@ -98,6 +101,9 @@ class _Row:
     counts: list[_Count]
     magnitudes: list[_Magnitude]
     released: bool = True
+    # False for a row whose counts are not exact (differentially private noise protects it):
+    # the attacker cannot use it as an equation, and only its primary reason withholds it.
+    linear: bool = True
 
 
 def _withins(raw: Any) -> list[Within]:
@@ -105,6 +111,11 @@ def _withins(raw: Any) -> list[Within]:
     if not raw:
         return []
     entries = raw if isinstance(raw, list) else [raw]
+    for entry in entries:
+        if not isinstance(entry, dict) or "population" not in entry:
+            raise ReleaseModelError(
+                f"a population's container must be an object with a population, got {entry!r}"
+            )
     return [
         Within(
             str(entry["population"]),
@@ -194,6 +205,7 @@ class Release:
                         primary,
                         tuple(sorted((d, declared[d]) for d, _ in cell[1] if d in declared)),
                         bool(magnitude.get("released", True)),
+                        bool(magnitude.get("linear", True)),
                     )
                 )
             rows.append(
@@ -205,6 +217,7 @@ class Release:
                     counts,
                     magnitudes,
                     bool(raw.get("released", True)),
+                    bool(raw.get("linear", True)),
                 )
             )
         ids = [row.id for row in rows]
@@ -229,7 +242,7 @@ class Release:
         )
 
     def counted(self) -> list[tuple[CellKey, tuple[tuple[str, int], ...]]]:
-        return sorted({(c.cell, c.levels) for row in self.rows for c in row.counts})
+        return sorted({(c.cell, c.levels) for row in self.rows if row.linear for c in row.counts})
 
     def grids(
         self, cells: Iterable[tuple[CellKey, tuple[tuple[str, int], ...]]]
@@ -286,15 +299,26 @@ class Exposure:
 class _CountAnalysis:
     """The attacker's view of the released counts: which cells they can narrow below k."""
 
-    def __init__(self, release: Release, released_rows: set[str]) -> None:
+    def __init__(self, release: Release) -> None:
+        """The model of every count any row publishes; which are released is set apart
+        (set_released()), so that one model serves every round of secondary suppression."""
         self.release = release
-        self.released: dict[CellKey, _Count] = {}
         self.tables_of: dict[CellKey, set[str]] = defaultdict(set)
         for row in release.rows:
             for count in row.counts:
                 self.tables_of[count.cell].add(row.table)
-        for row in release.rows:
-            if row.id not in released_rows:
+        counted = release.counted()
+        self.model = release.model(counted)
+        self.grids = release.grids(counted)
+        self.released: dict[CellKey, _Count] = {}
+        self.cells: list[CellKey] = []
+        self.released_rows: list[tuple[dict[int, float], float, float]] = []
+
+    def set_released(self, released_rows: set[str]) -> _CountAnalysis:
+        """Take the counts of `released_rows` as what the attacker reads."""
+        self.released = {}
+        for row in self.release.rows:
+            if row.id not in released_rows or not row.linear:
                 continue
             for count in row.counts:
                 known = self.released.get(count.cell)
@@ -304,14 +328,12 @@ class _CountAnalysis:
                         f"(tables {', '.join(sorted(self.tables_of[count.cell]))})"
                     )
                 self.released[count.cell] = count
-        counted = release.counted()
-        self.model = release.model(counted)
         self.cells = sorted(self.released)
         self.released_rows = [
             (self.model.expression(c), self.released[c].low, self.released[c].high)
             for c in self.cells
         ]
-        self.grids = release.grids(counted)
+        return self
 
     def components(self, targets: list[tuple[str, CellKey, Target]]) -> Components:
         return Components(self.model, self.released_rows, [t for _, _, t in targets])
@@ -367,7 +389,7 @@ def attacker_exposures(document: dict[str, Any]) -> dict[str, Any]:
     which the p% requirement is measured against)."""
     release = Release.from_document(document)
     released = {row.id for row in release.rows if row.released}
-    analysis = _CountAnalysis(release, released)
+    analysis = _CountAnalysis(release).set_released(released)
     targets = analysis.targets()
     exposures = [
         analysis.exposure(kind, cell, bounded).as_dict()
@@ -439,7 +461,8 @@ def _magnitude_exposures(
     by_measure: dict[str, list[tuple[_Row, _Magnitude]]] = defaultdict(list)
     for row in release.rows:
         for magnitude in row.magnitudes:
-            by_measure[magnitude.measure].append((row, magnitude))
+            if magnitude.linear and row.linear:
+                by_measure[magnitude.measure].append((row, magnitude))
     for measure in sorted(by_measure):
         entries = by_measure[measure]
         released: dict[CellKey, _Magnitude] = {}
@@ -510,19 +533,19 @@ def protect_release(document: dict[str, Any]) -> dict[str, Any]:
     rows_by_cell: dict[CellKey, list[_Row]] = defaultdict(list)
     truth: dict[CellKey, float] = {}
     for row in release.rows:
-        for count in row.counts:
+        for count in row.counts if row.linear else ():
             rows_by_cell[count.cell].append(row)
             truth[count.cell] = count.value
     safe: set[tuple[str, CellKey]] = set()
     rounds = 0
+    analysis = _CountAnalysis(release)
+    truth_point = _truth_point(analysis, truth)
     while True:
         rounds += 1
         released = {row.id for row in release.rows} - set(reasons)
-        analysis = _CountAnalysis(release, released)
+        analysis.set_released(released)
         pending = [t for t in analysis.targets() if (t[0], t[1]) not in safe]
-        bounded = bound_counts(
-            analysis.components(pending), release.k, truth=_truth_point(analysis, truth)
-        )
+        bounded = bound_counts(analysis.components(pending), release.k, truth=truth_point)
         fixes: set[CellKey] = set()
         for (kind, cell, _), result in zip(pending, bounded, strict=True):
             if result is None:

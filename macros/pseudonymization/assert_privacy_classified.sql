@@ -54,7 +54,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
-    {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
+    {%- if layer in ('behavior', 'segments', 'measurement', 'release') and not purpose -%}
         {%- do problems.append(
             'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}

@@ -57,6 +57,11 @@ profiles_joined as (
 final as (
     select
         records_generalized.customer_key,
+        {{ release_row_id(
+            'fct_segment_profiles',
+            ['primary_segment', 'age_band', 'region', 'tenure_band', 'lifetime_value_band'],
+            'records_generalized'
+        ) }} as release_row_id,
         records_generalized.primary_segment,
         records_generalized.age_band,
         records_generalized.region,
