@@ -12,8 +12,8 @@
       records             true for a row-level table (one row per subject): a row
                           of the document is a class, its count the class size
       counts              [{column, population, dimensions: {column: dimension},
-                            segment_population, population_key, within}]
-      magnitudes          [{column, measure, statistic, linear}]
+                            segment_population, population_key, within, derived}]
+      magnitudes          [{column, measure, linear, rule, derived}]
       magnitude_rule      {min_contributors, dominance, p | n, k_percent}
       differentially_private
                           a boolean column: a row with noisy counts is not an exact
