@@ -87,6 +87,7 @@ class _Magnitude:
     primary: str | None
     levels: tuple[tuple[str, int], ...] = ()
     released: bool = True
+    rule: dict[str, Any] | None = None
     # False for a mean over a count that is not published (the attacker cannot turn it into
     # a sum): its own rules apply, but it takes no part in differencing.
     linear: bool = True
@@ -205,6 +206,7 @@ class Release:
                         primary,
                         tuple(sorted((d, declared[d]) for d, _ in cell[1] if d in declared)),
                         bool(magnitude.get("released", True)),
+                        magnitude.get("rule") or document.get("magnitude_rule"),
                         bool(magnitude.get("linear", True)),
                     )
                 )
@@ -399,6 +401,7 @@ def attacker_exposures(document: dict[str, Any]) -> dict[str, Any]:
         if bounded is not None
     ]
     magnitude_exposures, magnitude_targets = _magnitude_exposures(release, released, {})
+    magnitude_exposures += _magnitude_remainders(release, released, {})
     return {
         "k": release.k,
         "count_targets": len(targets),
@@ -606,6 +609,98 @@ def _truth_point(analysis: _CountAnalysis, truth: dict[CellKey, float]) -> np.nd
     return x
 
 
+def _magnitude_remainders(
+    release: Release,
+    released_rows: set[str],
+    withheld: dict[tuple[str, str], str],
+) -> list[tuple[Exposure, list[tuple[str, CellKey]]]]:
+    """Released sums whose withheld parts the attacker gets by subtraction: for every released
+    magnitude cell and every table of finer cells under it (the same population and measure,
+    its dimensions and more, or finer levels), the cells of that table not released add up to
+    the released sum minus the released ones. That remainder must pass the magnitude rules as
+    one sum (minimum contributors, dominance), or be 0. Each failure comes with the released
+    finer cells (to withhold the one with the fewest contributors) or, when none is left, the
+    released sum itself."""
+    problems: list[tuple[Exposure, list[tuple[str, CellKey]]]] = []
+    by_measure: dict[str, dict[CellKey, list[tuple[_Row, _Magnitude]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for row in release.rows:
+        if not row.linear:
+            continue
+        for magnitude in row.magnitudes:
+            if magnitude.linear:
+                by_measure[magnitude.measure][magnitude.cell].append((row, magnitude))
+    for measure in sorted(by_measure):
+        cells = by_measure[measure]
+
+        def is_released(entries: list[tuple[_Row, _Magnitude]], measure: str = measure) -> bool:
+            return any(
+                row.id in released_rows and magnitude.released and (row.id, measure) not in withheld
+                for row, magnitude in entries
+            )
+
+        signature = {
+            cell: release._signature(cell, entries[0][1].levels) for cell, entries in cells.items()
+        }
+        for total in sorted(c for c, entries in cells.items() if is_released(entries)):
+            total_levels = dict(signature[total])
+            finer: dict[frozenset, list[CellKey]] = defaultdict(list)
+            for cell in cells:
+                if cell[0] != total[0] or cell == total:
+                    continue
+                levels = dict(signature[cell])
+                if not set(total_levels) <= set(levels) or any(
+                    levels[d] > total_levels[d] for d in total_levels
+                ):
+                    continue
+                if signature[cell] == signature[total]:
+                    continue
+                key = dict(cell[1])
+                if all(
+                    release.hierarchies[d].rollup(levels[d], total_levels[d])[key[d]] == v
+                    for d, v in total[1]
+                ):
+                    finer[signature[cell]].append(cell)
+            for group in finer.values():
+                hidden = [c for c in group if not is_released(cells[c])]
+                statistics = [m for c in hidden for _, m in cells[c][:1]]
+                total_sum = sum(m.total for m in statistics if not math.isnan(m.total))
+                if not hidden or total_sum <= 0:
+                    continue
+                tops = sorted(
+                    [m.top1 or 0.0 for m in statistics] + [m.top2 or 0.0 for m in statistics],
+                    reverse=True,
+                )
+                reason = magnitude_primary(
+                    sum(m.contributors or 0 for m in statistics),
+                    total_sum,
+                    tops[0],
+                    tops[1] if len(tops) > 1 else 0.0,
+                    release.k,
+                    statistics[0].rule if statistics else None,
+                )
+                if reason is None:
+                    continue
+                candidates = [(measure, c) for c in group if c not in hidden] or [(measure, total)]
+                problems.append(
+                    (
+                        Exposure(
+                            "magnitude_remainder",
+                            f"{measure} of {describe(total)} minus its released parts "
+                            f"({len(hidden)} withheld)",
+                            sorted({r.table for c in hidden for r, _ in cells[c]}),
+                            round(total_sum, 2),
+                            round(total_sum, 2),
+                            "a remainder of 0, or one that passes the magnitude rules "
+                            f"({reason.replace('magnitude_', '').replace('_', ' ')})",
+                        ),
+                        candidates,
+                    )
+                )
+    return problems
+
+
 def _protect_magnitudes(release: Release, released: set[str]) -> dict[tuple[str, str], str]:
     """(row id, measure) -> why that magnitude of a released row is withheld."""
     withheld: dict[tuple[str, str], str] = {}
@@ -617,6 +712,7 @@ def _protect_magnitudes(release: Release, released: set[str]) -> dict[tuple[str,
                 withheld[(row.id, magnitude.measure)] = magnitude.primary
     while True:
         exposures, _ = _magnitude_exposures(release, released, withheld)
+        exposures += _magnitude_remainders(release, released, withheld)
         if not exposures:
             return withheld
         for exposure, binding in exposures:

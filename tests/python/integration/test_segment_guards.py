@@ -3,7 +3,9 @@ session warehouse: malicious segment rules, a fixture that breaks
 k-anonymity, minimum cell size and l-diversity (the tests read what the
 fixture declares in meta.privacy, its own k included), a published model
 without its protecting test that the risk report does not cover, and one
-whose test repeats what meta.privacy declares.
+whose test repeats what meta.privacy declares, one that does not say how its
+rows enter the release, and one that publishes a mean it does not declare as a
+magnitude.
 The failing tests report class sizes and counts, never the values."""
 
 from __future__ import annotations
@@ -83,6 +85,51 @@ models:
               classification: aggregate
               data_category: system.operations
               justification: fixture
+  - name: rpt_undeclared_mean_fixture
+    description: fixture
+    config:
+      meta:
+        privacy:
+          layer: segments
+          consent_purpose: analytics
+          published: true
+          subject_count_column: member_count
+          quasi_identifiers: [segment_name]
+          release:
+            candidates: int_segment_cells_suppressed
+            counts:
+              - column: member_count
+                population: analytics_buyers
+                dimensions: {segment_name: primary_segment}
+    data_tests: [min_cell_size]
+    columns:
+      - name: segment_name
+        data_type: varchar
+        description: fixture
+        config:
+          meta:
+            privacy:
+              classification: non_personal
+              data_category: system.operations
+              justification: fixture
+      - name: member_count
+        data_type: integer
+        description: fixture
+        config:
+          meta:
+            privacy:
+              classification: aggregate
+              data_category: system.operations
+              justification: fixture
+      - name: avg_spend_eur
+        data_type: double
+        description: fixture
+        config:
+          meta:
+            privacy:
+              classification: aggregate
+              data_category: user.behavior.purchase_history
+              justification: fixture
   - name: rpt_repeating_fixture
     description: fixture
     config:
@@ -137,6 +184,10 @@ def guarded(tmp_path_factory, built) -> tuple[DbtProject, str]:
             "models/marts/segments/rpt_repeating_fixture.sql": (
                 "select 'champions' as segment_name, 12 as member_count"
             ),
+            "models/marts/segments/rpt_undeclared_mean_fixture.sql": (
+                "select 'champions' as segment_name, 12 as member_count, "
+                "99.5::double as avg_spend_eur"
+            ),
         },
     )
     definitions = project_copy / "seeds/segments/segment_definitions.csv"
@@ -153,6 +204,7 @@ def guarded(tmp_path_factory, built) -> tuple[DbtProject, str]:
         "privacy_guard_fixture",
         "rpt_unprotected_fixture",
         "rpt_repeating_fixture",
+        "rpt_undeclared_mean_fixture",
         project_dir=project_copy,
     )
     assert not result.success
@@ -242,3 +294,21 @@ def test_the_risk_report_must_cover_every_published_model(guarded):
     assert "published but not covered by rpt_reidentification_risk" in output
     # The report itself refuses to run without a published model it does not read.
     assert "is published but not read here; add a `-- depends_on:` line" in output
+
+
+def test_a_published_model_that_does_not_say_how_its_rows_enter_the_release_is_dropped(guarded):
+    _, output = guarded
+    assert "published without meta.privacy.release (candidates, counts)" in output
+
+
+def test_a_published_mean_not_declared_as_a_magnitude_is_dropped(guarded):
+    project, output = guarded
+    assert (
+        "avg_spend_eur: a published aggregate that meta.privacy.release declares neither as a "
+        "count nor as a magnitude" in output
+    )
+    tables = project.query(
+        "select table_name from information_schema.tables "
+        "where table_name = 'rpt_undeclared_mean_fixture'"
+    )
+    assert tables == []
