@@ -676,9 +676,11 @@ class _Builder:
             fits = {"mean": 0, "sum": 0}
             compared = nonzero = 0
             for row in joined:
+                if row["__linear"] is False:
+                    continue  # noisy: neither, and no equation for the attacker anyway
                 value = _number(row[magnitude.column])
                 nonzero += bool(value)
-                if row["__linear"] is False or row.get(STATISTICS_COLUMN) is None:
+                if row.get(STATISTICS_COLUMN) is None:
                     continue
                 count = _number(row[first]) or 0.0
                 stats = json.loads(row[STATISTICS_COLUMN]).get(magnitude.measure) or {}
@@ -690,7 +692,7 @@ class _Builder:
                 fits["mean"] += abs(value * count - total) <= count * half + slack
                 fits["sum"] += abs(value - total) <= half + slack
             if not compared and not nonzero:
-                # Every published value is 0 (or none is published): 0 either way.
+                # Every exact published value is 0 (or none is published): 0 either way.
                 found[magnitude.column] = "sum"
                 continue
             best = max(fits, key=lambda s: fits[s])

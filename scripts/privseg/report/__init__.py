@@ -9,8 +9,8 @@ is escaped.
 
 Sections (ids are stable; tests look them up): summary, checks, published-tables, release
 (the release as a whole: the attacker model, and per table what release_differencing and
-magnitude_rules found), charts, ropa, method. A partial report (an audit that failed half-way) renders what it holds and says
-what is missing.
+magnitude_rules found), charts, ropa, method. A partial report (an audit that failed half-way)
+renders what it holds and says what is missing.
 
 Modules: html (the page), charts (SVG geometry), environment (Jinja2), values (reading a
 partial report, formatting numbers), cli (scripts/audit_report.py).

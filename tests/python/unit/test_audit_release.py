@@ -75,11 +75,14 @@ SUMMARY = {
 }
 
 
-def manifest() -> dict:
+def manifest(differentially_private: bool = False) -> dict:
+    summary = json.loads(json.dumps(SUMMARY))
+    if differentially_private:
+        summary["release"]["differentially_private"] = "is_noisy"
     nodes = [
         _node("fct_segment_profiles", "segments", PROFILES),
         _node("int_profiles", "segments"),
-        _node("rpt_segment_summary", "segments", SUMMARY),
+        _node("rpt_segment_summary", "segments", summary),
         _node("int_cells", "segments"),
         _node("int_release_hierarchies", "release"),
         _node("int_release_populations", "release"),
@@ -118,6 +121,8 @@ class Publication:
 
     classes: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
     cells: list[Cell] = field(default_factory=list)
+    # Every summary row differentially private (its flag column is_noisy true).
+    noisy: bool = False
 
     def write(self, path: Path) -> Path:
         con = duckdb.connect(str(path))
@@ -169,12 +174,12 @@ class Publication:
             "create table segments.int_cells (release_row_id varchar, segment_name varchar, "
             "cell_level varchar, age_band varchar, member_count integer, "
             "avg_value_eur decimal(14, 2), magnitude_statistics varchar, "
-            "suppression_reason varchar)"
+            "suppression_reason varchar, is_noisy boolean)"
         )
         con.execute(
             "create table segments.rpt_segment_summary (segment_name varchar, cell_level varchar, "
             "age_band varchar, member_count integer, avg_value_eur decimal(14, 2), "
-            "value_index decimal(10, 4))"
+            "value_index decimal(10, 4), is_noisy boolean)"
         )
         for cell in self.cells:
             values = sorted(cell.values, reverse=True)
@@ -188,7 +193,7 @@ class Publication:
                 }
             }
             con.execute(
-                "insert into segments.int_cells values (?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into segments.int_cells values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     cell.row_id,
                     cell.segment,
@@ -198,6 +203,7 @@ class Publication:
                     mean,
                     json.dumps(statistics),
                     cell.reason,
+                    self.noisy,
                 ],
             )
             con.execute(
@@ -214,7 +220,7 @@ class Publication:
             if cell.released:
                 shown = None if cell.withheld_measures else cell.published_mean or mean
                 con.execute(
-                    "insert into segments.rpt_segment_summary values (?, ?, ?, ?, ?, ?)",
+                    "insert into segments.rpt_segment_summary values (?, ?, ?, ?, ?, ?, ?)",
                     [
                         cell.segment,
                         cell.level,
@@ -222,16 +228,17 @@ class Publication:
                         len(values),
                         shown,
                         None if shown is None else shown / 100,
+                        self.noisy,
                     ],
                 )
         con.close()
         return path
 
 
-def differencing(path: Path) -> tuple[list[str], dict]:
+def differencing(path: Path, noisy: bool = False) -> tuple[list[str], dict]:
     section: dict = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        findings = check_release_differencing(con, manifest(), K, RULE, section)
+        findings = check_release_differencing(con, manifest(noisy), K, RULE, section)
     return findings, section
 
 
@@ -318,6 +325,18 @@ def test_the_same_sum_withheld_from_the_total_too_is_safe(tmp_path):
     findings, section = differencing(dominated_cell_publication(False).write(tmp_path / "w.duckdb"))
     assert findings == []
     assert section["magnitude_targets"] == 1  # the total is not dominated: not sensitive
+
+
+def test_differentially_private_rows_are_no_equations(tmp_path):
+    # The same dominated sum, but every summary row carries noise: not an equation.
+    publication = dominated_cell_publication(True)
+    publication.noisy = True
+    findings, section = differencing(publication.write(tmp_path / "w.duckdb"), noisy=True)
+    assert findings == []
+    summary = section["tables"]["rpt_segment_summary"]
+    assert summary["nonlinear_rows"] == summary["rows_published"] == 6
+    assert summary["magnitudes_published"] == 0
+    assert section["released_counts"] == 0
 
 
 def test_published_numbers_that_contradict_each_other_name_the_table(tmp_path):

@@ -28,7 +28,7 @@ from privseg.audit.release_document import (
     declarations,
     joined_with_candidates,
 )
-from release_protection import magnitude_primary
+from release_protection import ReleaseModelError, magnitude_primary
 
 REASONS = {
     "magnitude_few_contributors": "from fewer contributors than {minimum}",
@@ -75,14 +75,18 @@ def check_table(
             if not isinstance(stats, dict):
                 unmatched += 1
                 continue
-            reason = magnitude_primary(
-                stats.get("contributors"),
-                float(stats.get("sum") or 0.0),
-                stats.get("top1"),
-                stats.get("top2"),
-                declared.k,
-                rule,
-            )
+            try:
+                reason = magnitude_primary(
+                    stats.get("contributors"),
+                    float(stats.get("sum") or 0.0),
+                    stats.get("top1"),
+                    stats.get("top2"),
+                    declared.k,
+                    rule,
+                )
+            except ReleaseModelError as error:  # a rule it does not know
+                findings.append(f"{declared.name}.{magnitude.column}: {error}")
+                break
             if reason:
                 broken[reason] += 1
         where = f"{declared.name}.{magnitude.column}"

@@ -117,8 +117,8 @@ def check_release_differencing(
     started = time.monotonic()
     try:
         built = build_document(con, manifest, default_k, magnitude_rule)
-    except DeclarationError as error:
-        return [str(error)]
+    except (DeclarationError, ReleaseModelError) as error:
+        return [f"the release cannot be read: {error}"]
     rows = built.document["rows"]
     released = sum(1 for row in rows if row.get("released", True))
     read_seconds = round(time.monotonic() - started, 2)
