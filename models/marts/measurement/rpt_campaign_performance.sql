@@ -62,23 +62,44 @@ cells_released as (
         on campaign_cells.release_row_id = magnitudes_withheld.row_id
 ),
 
-rates_computed as (
+ratios_computed as (
     select
         cells_released.*,
-        {#- Noisy counts can be inconsistent (more clicks than opens): rates are capped at 1. #}
-        least(cells_released.open_count / nullif(cells_released.recipient_count, 0), 1)
-            as open_rate,
-        least(cells_released.click_count / nullif(cells_released.recipient_count, 0), 1)
-            as click_rate,
-        least(cells_released.click_count / nullif(cells_released.open_count, 0), 1)
-            as click_to_open_rate,
-        least(cells_released.unsubscribe_count / nullif(cells_released.recipient_count, 0), 1)
-            as unsubscribe_rate,
-        least(cells_released.conversion_count / nullif(cells_released.recipient_count, 0), 1)
-            as conversion_rate,
-        cells_released.revenue_eur / nullif(cells_released.recipient_count, 0)
-            as revenue_per_recipient_eur
+        cells_released.open_count / nullif(cells_released.recipient_count, 0) as open_ratio,
+        cells_released.click_count / nullif(cells_released.recipient_count, 0) as click_ratio,
+        cells_released.click_count / nullif(cells_released.open_count, 0) as click_to_open_ratio,
+        cells_released.unsubscribe_count / nullif(cells_released.recipient_count, 0)
+            as unsubscribe_ratio,
+        cells_released.conversion_count / nullif(cells_released.recipient_count, 0)
+            as conversion_ratio
     from cells_released
+),
+
+{#- Noisy counts can be inconsistent (more clicks than opens): rates are capped at 1. A
+    withheld count (NULL) leaves its rates NULL: least() would skip the NULL and say 1. #}
+
+rates_computed as (
+    select
+        ratios_computed.*,
+        case when ratios_computed.open_ratio > 1 then 1 else ratios_computed.open_ratio end
+            as open_rate,
+        case when ratios_computed.click_ratio > 1 then 1 else ratios_computed.click_ratio end
+            as click_rate,
+        case
+            when ratios_computed.click_to_open_ratio > 1 then 1
+            else ratios_computed.click_to_open_ratio
+        end as click_to_open_rate,
+        case
+            when ratios_computed.unsubscribe_ratio > 1 then 1
+            else ratios_computed.unsubscribe_ratio
+        end as unsubscribe_rate,
+        case
+            when ratios_computed.conversion_ratio > 1 then 1
+            else ratios_computed.conversion_ratio
+        end as conversion_rate,
+        ratios_computed.revenue_eur / nullif(ratios_computed.recipient_count, 0)
+            as revenue_per_recipient_eur
+    from ratios_computed
 ),
 
 final as (

@@ -37,6 +37,10 @@ class AuditRun:
     class_sizes: dict[str, ClassSizes] = field(default_factory=dict)
     erasure_counts: dict[str, int] = field(default_factory=dict)
     lineage: ProjectLineage | None = None
+    # The magnitude rule of the release (var release_magnitude_rule; the engine's default if
+    # unset), and what the release checks found, for the report's release section.
+    magnitude_rule: dict[str, Any] | None = None
+    release: dict[str, Any] = field(default_factory=dict)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -63,6 +63,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
         key=key,
         k=int(variables["segments_k"]),
         l_diverse=int(variables["segments_l"]),
+        magnitude_rule=variables.get("release_magnitude_rule"),
     )
     controller = str(variables.get("privacy_controller") or "not set (var privacy_controller)")
 
@@ -93,6 +94,8 @@ def run_audit(settings: Settings, out: Path) -> dict:
         "checks": report_checks,
         **sections,
     }
+    if audit.release:
+        report["release"] = audit.release
     write_json_atomically(out, report)
     html_path = out.with_suffix(".html")
     write_text_atomically(html_path, render_html(report))

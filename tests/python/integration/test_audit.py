@@ -5,7 +5,8 @@ break the audit's promises (their metadata lies, or their protecting test is fil
 a mart that copies an email address under a "behavioral" label, a consent-filtered mart that
 skips the consent join, and a model that writes the key. Then the copy is tampered with as a
 bypassed pipeline would leave it: a published cell and a published class below k, an erased
-subject's pseudonym and an expired row. The audit must exit 1 and name each check and table,
+subject's pseudonym and an expired row (the class moved out of the age bands also leaves the
+release unmodellable). The audit must exit 1 and name each check and table,
 and its reports must not contain the values it found."""
 
 from __future__ import annotations
@@ -174,6 +175,11 @@ def test_the_audit_fails_naming_each_broken_check_and_table(broken_audit):
     assert {f.split(":")[0] for f in k_anonymity} == {"fct_segment_profiles", "rpt_segment_summary"}
     assert "fct_segment_profiles: 1 equivalence classes below k=10 (smallest 2)" in k_anonymity
     assert "rpt_segment_summary: 1 cells count fewer than k=10 subjects" in k_anonymity
+    # The release as a whole cannot be modelled with a value outside its declared hierarchy.
+    assert (
+        "fct_segment_profiles.age_band: 1 distinct values are not in the hierarchy of age_band "
+        "(int_release_hierarchies)"
+    ) in _findings(report, "release_differencing")
     assert [f.split(":")[0] for f in _findings(report, "erasure")] == [
         "pseudonymized.int_customers_pseudonymized.customer_key"
     ]

@@ -119,6 +119,8 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "build_results",
         "lineage",
         "published_k_anonymity",
+        "release_differencing",
+        "magnitude_rules",
         "consent",
         "erasure",
         "retention",
@@ -289,7 +291,15 @@ def test_the_audit_report_and_the_docs_open_offline_in_a_browser(first_run, tmp_
     report = target / "privacy_audit.html"
     net_log = tmp_path / "report.netlog.json"
     dom = run_chromium(report, tmp_path / "report", "--dump-dom", f"--log-net-log={net_log}").stdout
-    for section in ("summary", "checks", "published-tables", "charts", "ropa", "method"):
+    for section in (
+        "summary",
+        "checks",
+        "published-tables",
+        "release",
+        "charts",
+        "ropa",
+        "method",
+    ):
         assert f'<section id="{section}">' in dom, section
     assert dom.count("<svg") >= 3 + len(PUBLISHED_TABLES)
     assert all(table in dom for table in PUBLISHED_TABLES)
