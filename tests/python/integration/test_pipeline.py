@@ -119,6 +119,7 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "build_results",
         "lineage",
         "published_k_anonymity",
+        "attribute_disclosure",
         "consent",
         "erasure",
         "retention",
