@@ -41,7 +41,7 @@
       generalization_measured   (with a sensitive attribute) per combination and class:
                                 diversity_measures()
       generalization_classes    per combination and equivalence class: class_size, is_diverse
-      generalization_evaluated  per combination: classes, records, suppressed_records
+      generalization_evaluated  per combination: classes, records, suppressed_records, within_limit
       generalization_chosen     the chosen combination (one row)
       records_generalized       every record with <name> = its generalized value, class_size,
                                 is_suppressed, suppression_reason (class_below_k,
@@ -205,7 +205,11 @@ generalization_evaluated as (
         coalesce(
             sum(class_size) filter (where class_size < {{ k | int }} or not is_diverse),
             0
-        ) as suppressed_records
+        ) as suppressed_records,
+        coalesce(
+            sum(class_size) filter (where class_size < {{ k | int }} or not is_diverse),
+            0
+        ) <= {{ max_suppressed_share }} * sum(class_size) as within_limit
     from generalization_classes
     group by combo_id
 ),
@@ -215,15 +219,21 @@ generalization_chosen as (
         generalization_lattice.*,
         generalization_evaluated.classes,
         generalization_evaluated.records,
-        generalization_evaluated.suppressed_records
+        generalization_evaluated.suppressed_records,
+        generalization_evaluated.within_limit
     from generalization_lattice
     inner join generalization_evaluated
         on generalization_lattice.combo_id = generalization_evaluated.combo_id
+    {#- Within the limit: the least generalized. None within it (a class no level makes large
+        or diverse enough, say): the fewest suppressed, then the least generalized. #}
     order by
-        generalization_evaluated.suppressed_records
-            <= {{ max_suppressed_share }} * generalization_evaluated.records desc,
-        generalization_lattice.generalization_height,
+        generalization_evaluated.within_limit desc,
+        case
+            when generalization_evaluated.within_limit
+                then generalization_lattice.generalization_height
+        end,
         generalization_evaluated.suppressed_records,
+        generalization_lattice.generalization_height,
         generalization_lattice.combo_id
     limit 1
 ),
