@@ -55,15 +55,30 @@ FIXTURE_ROWS = (
 FIXTURE_K = 4
 
 # The same rows under each diversity a model may declare (none = the default, recursive
-# (c=9, l=2)), and under a declaration with a typo in its kind.
+# (c=9, l=2)), and under a declaration with a typo in its kind. The distinct one is the test's
+# own argument, as a fixture that declares nothing passes it (a published model may not).
 DIVERSITY_FIXTURES = {
     "privacy_guard_fixture": None,
     "privacy_distinct_fixture": "{kind: distinct}",
     "privacy_entropy_fixture": "{kind: entropy}",
     "privacy_typo_fixture": "{kind: recursiv}",
 }
-FIXTURE_SEEDS = "".join(
-    f"""  - name: {name}
+DIVERSITY_ARGUMENT = {"privacy_distinct_fixture"}
+
+
+def _fixture_seed(name: str, diversity: str | None) -> str:
+    declared = (
+        f"          diversity: {diversity}\n"
+        if diversity and name not in DIVERSITY_ARGUMENT
+        else ""
+    )
+    if diversity is None:
+        tests = "[k_anonymity, min_cell_size, l_diversity]"
+    elif name in DIVERSITY_ARGUMENT:
+        tests = f"[{{l_diversity: {{arguments: {{diversity: {diversity}}}}}}}]"
+    else:
+        tests = "[l_diversity]"
+    return f"""  - name: {name}
     description: fixture
     config:
       meta:
@@ -72,13 +87,11 @@ FIXTURE_SEEDS = "".join(
           sensitive_attribute: top_category
           subject_count_column: member_count
           k: {FIXTURE_K}
+{declared}    data_tests: {tests}
 """
-    + (f"          diversity: {diversity}\n" if diversity else "")
-    + "    data_tests: ["
-    + ("k_anonymity, min_cell_size, " if diversity is None else "")
-    + "l_diversity]\n"
-    for name, diversity in DIVERSITY_FIXTURES.items()
-)
+
+
+FIXTURE_SEEDS = "".join(_fixture_seed(name, d) for name, d in DIVERSITY_FIXTURES.items())
 
 FIXTURE_YML = f"""version: 2
 seeds:
