@@ -9,7 +9,8 @@ it by a unit test).
 Invariants (numbered as in docs/architecture.md): 1 no direct identifier past staging, 2 key
 hygiene, 3 consent, 4 erasure, 5 retention, 6 k-anonymity of published tables (each one, and
 the release as a whole), 7 nothing published unless every test and the audit passed, 8 no
-magnitude from too few or dominated contributors.
+magnitude from too few or dominated contributors, 9 no confident inference of a sensitive
+attribute, 10 owner-only files.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from privseg.audit.checks import (
+    attribute_disclosure,
     build_results,
     consent,
     erasure,
@@ -91,18 +93,38 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         name="published_k_anonymity",
-        claim="published tables are {k}-anonymous and {l}-diverse",
+        claim="published tables are {k}-anonymous",
         method=(
             "For every model marked published, re-runs a GROUP BY over its declared "
             "quasi-identifiers on the warehouse and counts rows per equivalence class; every class "
-            "must hold at least k rows, and at least l distinct values of the declared sensitive "
-            "attribute. For aggregated tables, every cell's distinct-subject count must be 0 (a "
-            "cell of nobody) or at least k. k and l are what each model declares "
-            "(meta.privacy.k and .l), else the dbt vars segments_k and segments_l of "
-            "dbt_project.yml. The dbt k-anonymity tests are not consulted."
+            "must hold at least k rows. For aggregated tables, every cell's distinct-subject count "
+            "must be 0 (a cell of nobody) or at least k. k is what each model declares "
+            "(meta.privacy.k), else the dbt var segments_k of dbt_project.yml. The dbt "
+            "k-anonymity tests are not consulted."
         ),
         invariants=(6,),
         run=k_anonymity.run,
+    ),
+    Check(
+        name="attribute_disclosure",
+        claim=(
+            "every released class is diverse in its sensitive attribute as declared (at least "
+            "{l} values), and no value holds more than the allowed share of one"
+        ),
+        method=(
+            "For every published row-level table with a declared sensitive attribute, counts the "
+            "published rows per equivalence class (its declared quasi-identifiers) and value, "
+            "and recomputes per class its distinct values, the entropy of its value shares and "
+            "recursive (c, l)-diversity, and the highest share of one value. Fails when a class "
+            "is not as diverse as the table declares (meta.privacy.diversity: kind distinct, "
+            "entropy or recursive, l and c, else the dbt vars segments_diversity_kind, "
+            "segments_l and segments_diversity_c), or when one value holds more of a class than "
+            "the var segments_max_inference_confidence (default 0.9), whatever kind the table "
+            "declares. Reads the published rows only; findings give counts and shares, never a "
+            "value. The dbt l_diversity tests are not consulted."
+        ),
+        invariants=(9,),
+        run=attribute_disclosure.run,
     ),
     Check(
         name="release_differencing",

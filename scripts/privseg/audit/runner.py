@@ -63,7 +63,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
         key=key,
         k=int(variables["segments_k"]),
         l_diverse=int(variables["segments_l"]),
-        magnitude_rule=variables.get("release_magnitude_rule"),
+        variables=variables,
     )
     controller = str(variables.get("privacy_controller") or "not set (var privacy_controller)")
 
@@ -92,6 +92,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
         "l": audit.l_diverse,
         "status": "pass" if all(c["status"] == "pass" for c in report_checks) else "fail",
         "checks": report_checks,
+        "attribute_disclosure": audit.attribute_disclosure,
         **sections,
     }
     if audit.release:

@@ -37,6 +37,9 @@ class Settings:
     target: str
     target_dir: Path
     log_dir: Path
+    # How the publication is shared (privseg.core.modes): PUBLISH_MODE, PUBLISH_GROUP.
+    publish_mode: str = "group"
+    publish_group: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -53,6 +56,8 @@ class Settings:
             # dbt reads these two itself (and so do the audit and the publication).
             target_dir=path("DBT_TARGET_PATH", "target"),
             log_dir=path("DBT_LOG_PATH", "logs"),
+            publish_mode=os.environ.get("PUBLISH_MODE") or "group",
+            publish_group=os.environ.get("PUBLISH_GROUP") or None,
         )
 
     def export(self) -> None:

@@ -89,19 +89,25 @@ def render_html(report: dict) -> str:
         ],
         step_styles=STEP_STYLES,
         classification_styles=CLASSIFICATION_STYLES,
-        tables=[_table(table, report.get("k")) for table in dicts(report.get("published_tables"))],
+        tables=[
+            _table(table, report.get("k"), as_dict(report.get("attribute_disclosure")))
+            for table in dicts(report.get("published_tables"))
+        ],
         charts=_charts(report),
         release=_release(report),
         methods=_methods(report),
     )
 
 
-def _table(table: dict, k: Any) -> dict:
-    """A published table's card: its facts and, per column, lineage paths and protections."""
+def _table(table: dict, k: Any, diversity: dict) -> dict:
+    """A published table's card: its facts, the diversity of its sensitive attribute (check
+    attribute_disclosure) and, per column, lineage paths and protections."""
     smallest, k_value = number(table.get("smallest_class")), number(k)
+    name = table.get("name", "unnamed")
     return {
         "table": table,
-        "name": table.get("name", "unnamed"),
+        "name": name,
+        "diversity": as_dict(diversity.get(name)),
         "unit": "cells" if table.get("kind") == "aggregated" else "equivalence classes",
         "below_k": smallest is not None and k_value is not None and smallest < k_value,
         "columns": [_column(column) for column in dicts(table.get("columns"))],

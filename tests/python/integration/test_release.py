@@ -51,16 +51,21 @@ def test_every_candidate_row_is_decided_and_only_released_rows_are_published(bui
         "from release.int_release_decisions where measure is null"
     )[0]
     assert decided[0] == candidates > 0
-    published = sum(
-        built.query(f"select count(*) from {relation}")[0][0]
-        for relation in (
-            "segments.rpt_segment_summary",
-            "measurement.rpt_campaign_performance",
-            "measurement.rpt_cohort_retention",
-            "measurement.rpt_lifetime_value",
+    published = (
+        sum(
+            built.query(f"select count(*) from {relation}")[0][0]
+            for relation in (
+                "segments.rpt_segment_summary",
+                "measurement.rpt_campaign_performance",
+                "measurement.rpt_cohort_retention",
+                "measurement.rpt_lifetime_value",
+            )
         )
-    ) + built.query("select count(distinct [primary_segment, age_band, region, tenure_band, "
-                    "lifetime_value_band]) from segments.fct_segment_profiles")[0][0]
+        + built.query(
+            "select count(distinct [primary_segment, age_band, region, tenure_band, "
+            "lifetime_value_band]) from segments.fct_segment_profiles"
+        )[0][0]
+    )
     assert published == decided[1]
 
 
@@ -97,8 +102,12 @@ def test_a_summary_cell_minus_its_released_profile_classes_leaves_nobody_or_k(bu
 
 def test_a_total_minus_its_released_cells_leaves_nobody_or_k(built):
     checks = [
-        ("measurement.rpt_campaign_performance", "campaign_id", "recipient_count",
-         "campaign_total"),
+        (
+            "measurement.rpt_campaign_performance",
+            "campaign_id",
+            "recipient_count",
+            "campaign_total",
+        ),
         ("measurement.rpt_lifetime_value", "cohort_month", "member_count", "cohort_total"),
     ]
     for relation, group, count, total_level in checks:
@@ -109,8 +118,7 @@ def test_a_total_minus_its_released_cells_leaves_nobody_or_k(built):
         )
         cells = dict(
             built.query(
-                f"select {group}, sum({count}) from {relation} where cell_level = 'cell' "
-                "group by 1"
+                f"select {group}, sum({count}) from {relation} where cell_level = 'cell' group by 1"
             )
         )
         assert totals, relation
