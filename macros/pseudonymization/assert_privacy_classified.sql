@@ -139,7 +139,8 @@
         {%- endfor -%}
         {%- if release.get('magnitudes') and 'magnitude_protected' not in (
             tests_of_model | map(attribute='name') | list) -%}
-            {%- do problems.append("model: publishes magnitudes without a magnitude_protected test") -%}
+            {%- do problems.append(
+                "model: publishes magnitudes without a magnitude_protected test") -%}
         {%- endif -%}
         {%- set report = graph.nodes.get('model.' ~ project_name ~ '.rpt_reidentification_risk') -%}
         {%- if report is none or model.unique_id not in report.depends_on.nodes -%}

@@ -67,7 +67,8 @@
             {%- endif -%}
             {%- if (column ~ '_level') in columns -%}
                 {%- do group_columns.append('candidates.' ~ column ~ '_level') -%}
-                {%- do level_parts.append("'" ~ dimension ~ "': candidates." ~ column ~ "_level") -%}
+                {%- do level_parts.append(
+                    "'" ~ dimension ~ "': candidates." ~ column ~ "_level") -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if segment_column -%}
@@ -96,8 +97,8 @@
                     ~ "', " ~ entry.split(", 'value': ")[0]
                     ~ ", 'linear': " ~ ('false' if magnitude.get('linear') is false else 'true')
                     ~ ", 'rule': " ~ magnitude_rule ~ "::json})"
-                    ~ ", coalesce(json_extract(candidates.magnitude_statistics, '$." ~ magnitude.measure
-                    ~ "'), '{}'))") -%}
+                    ~ ", coalesce(json_extract(candidates.magnitude_statistics, '$."
+                    ~ magnitude.measure ~ "'), '{}'))") -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endfor -%}

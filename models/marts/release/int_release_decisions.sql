@@ -44,7 +44,7 @@ release_rows as (
 hierarchies as (
     select
         dimension,
-        path
+        value_path
     from {{ ref('int_release_hierarchies') }}
 ),
 
@@ -58,7 +58,7 @@ populations as (
 hierarchy_paths as (
     select
         hierarchies.dimension,
-        to_json(list(hierarchies.path order by hierarchies.path)) as paths
+        to_json(list(hierarchies.value_path order by hierarchies.value_path)) as paths
     from hierarchies
     group by hierarchies.dimension
 ),
@@ -67,7 +67,7 @@ document_assembled as (
     select
         json_object(
             'k', {{ k | int }},
-            'magnitude_rule', '{{ tojson(magnitude_rule) }}'::json,
+            'magnitude_rule', cast('{{ tojson(magnitude_rule) }}' as json),
             'hierarchies', (
                 select json_group_object(hierarchy_paths.dimension, hierarchy_paths.paths)
                 from hierarchy_paths
@@ -77,7 +77,7 @@ document_assembled as (
                     to_json(list(
                         json_object(
                             'name', populations.population,
-                            'within', populations.containers::json
+                            'within', cast(populations.containers as json)
                         )
                         order by populations.population
                     ))
@@ -92,20 +92,21 @@ document_assembled as (
                             'weight', release_rows.weight,
                             'linear', release_rows.is_linear,
                             'primary', release_rows.primary_reason,
-                            'counts', release_rows.counts::json,
-                            'magnitudes', release_rows.magnitudes::json
+                            'counts', cast(release_rows.counts as json),
+                            'magnitudes', cast(release_rows.magnitudes as json)
                         )
                         order by release_rows.row_id
                     ))
                 from release_rows
             )
-        ) as document
+        ) as release_document
 ),
 
 {#- Materialized: the engine runs once, however often its result is read below. #}
 
 decided as {{ materialized_cte() }} (
-    select release_protection(cast(document_assembled.document as varchar))::json as decisions
+    select cast(release_protection(cast(document_assembled.release_document as varchar)) as json)
+        as decisions
     from document_assembled
 ),
 
@@ -137,7 +138,7 @@ final as (
         release_rows.row_id,
         cast(null as varchar) as measure,
         rows_decided.decision.withheld as is_withheld,
-        rows_decided.decision.reason as reason,
+        rows_decided.decision.reason,
         release_rows.weight
     from rows_decided
     inner join release_rows

@@ -48,12 +48,12 @@ customer_behavior as (
 paths_unioned as (
     select
         'age_band' as dimension,
-        [age_bands.age_band, age_bands.age_band_broad] as path
+        [age_bands.age_band, age_bands.age_band_broad] as value_path
     from age_bands
     union all
     select
         'region' as dimension,
-        [members_described.region__detail, members_described.region__broad] as path
+        [members_described.region__detail, members_described.region__broad] as value_path
     from members_described
     union all
     select
@@ -61,29 +61,29 @@ paths_unioned as (
             when 'tenure_days' then 'tenure_band'
             when 'lifetime_value_eur' then 'lifetime_value_band'
         end as dimension,
-        [generalization_bands.band, generalization_bands.broad_band] as path
+        [generalization_bands.band, generalization_bands.broad_band] as value_path
     from generalization_bands
     union all
     select
         unknown_values.dimension,
-        ['unknown', 'unknown'] as path
+        ['unknown', 'unknown'] as value_path
     from (
         values ('age_band'), ('region'), ('tenure_band'), ('lifetime_value_band')
     ) as unknown_values (dimension)
     union all
     select
         'primary_segment' as dimension,
-        [segment_definitions.segment_name] as path
+        [segment_definitions.segment_name] as value_path
     from segment_definitions
     where segment_definitions.is_exclusive
     union all
     select
         'primary_segment' as dimension,
-        ['no_primary_segment'] as path
+        ['no_primary_segment'] as value_path
     union all
     select
         'cohort_month' as dimension,
-        [cast(customer_behavior.first_purchase_cohort_month as varchar)] as path
+        [cast(customer_behavior.first_purchase_cohort_month as varchar)] as value_path
     from customer_behavior
     where customer_behavior.first_purchase_cohort_month is not null
 ),
@@ -91,7 +91,7 @@ paths_unioned as (
 final as (
     select distinct
         paths_unioned.dimension,
-        paths_unioned.path
+        paths_unioned.value_path
     from paths_unioned
     where paths_unioned.dimension is not null
 )

@@ -81,15 +81,15 @@ containers as (
         segment_sizes.segment_name,
         case
             when shared_members.outer_is_exclusive
-                then {
+                then to_json({
                     'population': 'analytics_buyers',
-                    'dimensions': {'age_band': 'age_band', 'region': 'region'},
-                    'fixed': {'primary_segment': shared_members.outer_segment}
-                }::json
-            else {
+                    'dimensions': { 'age_band': 'age_band', 'region': 'region' },
+                    'fixed': { 'primary_segment': shared_members.outer_segment }
+                })
+            else to_json({
                 'population': 'segment:' || shared_members.outer_segment,
-                'dimensions': {'age_band': 'age_band', 'region': 'region'}
-            }::json
+                'dimensions': { 'age_band': 'age_band', 'region': 'region' }
+            })
         end as container
     from segment_sizes
     inner join shared_members
@@ -99,10 +99,10 @@ containers as (
     union all
     select
         segment_sizes.segment_name,
-        {
+        to_json({
             'population': 'analytics_buyers',
-            'dimensions': {'age_band': 'age_band', 'region': 'region'}
-        }::json as container
+            'dimensions': { 'age_band': 'age_band', 'region': 'region' }
+        }) as container
     from segment_sizes
     where segment_sizes.members = segment_sizes.buyers
 ),

@@ -21,7 +21,8 @@
     {%- for node in graph.nodes.values() | sort(attribute='name')
         if node.resource_type == 'model' and published_privacy(node).published -%}
         {%- set release = (node.config.meta.get('privacy') or {}).get('release') or {} -%}
-        {%- set candidates_id = 'model.' ~ project_name ~ '.' ~ (release.get('candidates') or '') -%}
+        {%- set candidates_id = 'model.' ~ project_name ~ '.'
+            ~ (release.get('candidates') or '') -%}
         {%- if candidates_id not in model.depends_on.nodes -%}
             {{ exceptions.raise_compiler_error(
                 "int_release_rows: " ~ node.name ~ " is published, but its candidates model ('"

@@ -324,8 +324,9 @@ class _Builder:
     def read_metadata(self) -> tuple[dict[str, list[list[str]]], list[dict[str, Any]]]:
         hierarchies: dict[str, list[list[str]]] = defaultdict(list)
         for dimension, path in self.con.execute(
-            f"select dimension, path from {release_relation(self.manifest, HIERARCHIES_MODEL)} "
-            "order by dimension, path"
+            "select dimension, value_path "
+            f"from {release_relation(self.manifest, HIERARCHIES_MODEL)} "
+            "order by dimension, value_path"
         ).fetchall():
             hierarchies[str(dimension)].append([str(v) for v in path])
         populations = [

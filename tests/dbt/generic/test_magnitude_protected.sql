@@ -52,7 +52,8 @@ published_joined as (
 
 validation_errors as (
     {%- for magnitude in release.magnitudes %}
-    {%- set statistic = "json_extract(published_joined.magnitude_statistics, '$." ~ magnitude.measure ~ "')" %}
+    {%- set statistic = "json_extract(published_joined.magnitude_statistics, '$."
+        ~ magnitude.measure ~ "')" %}
     {%- set magnitude_rule = magnitude.get('rule') or rule %}
     select
         '{{ magnitude.column }}' as magnitude_column,
