@@ -81,20 +81,15 @@ class Solver:
         lp.col_upper_ = np.full(variables, highspy.kHighsInf)
         lp.row_lower_ = np.array([low for _, low, _ in rows], dtype=float)
         lp.row_upper_ = np.array([high for _, _, high in rows], dtype=float)
-        columns: dict[int, list[tuple[int, float]]] = defaultdict(list)
-        for r, (row, _, _) in enumerate(rows):
-            for index, coefficient in row.items():
-                columns[index].append((r, coefficient))
-        starts, indices, values = [0], [], []
-        for column in range(variables):
-            for r, coefficient in columns.get(column, ()):
-                indices.append(r)
-                values.append(coefficient)
-            starts.append(len(indices))
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(values, dtype=float)
+        lengths = np.fromiter((len(row) for row, _, _ in rows), dtype=np.int32, count=len(rows))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+        lp.a_matrix_.index_ = np.fromiter(
+            (i for row, _, _ in rows for i in row), dtype=np.int32, count=int(lengths.sum())
+        )
+        lp.a_matrix_.value_ = np.fromiter(
+            (v for row, _, _ in rows for v in row.values()), dtype=float, count=int(lengths.sum())
+        )
         self.highs.passModel(lp)
         self.integral = integral
         self._columns = np.arange(variables, dtype=np.int32)
@@ -399,4 +394,53 @@ def bound_counts(
             if count_exposed(low, high, k):
                 results[t] = Bounded(low, high, sorted(set(binding_high) | set(binding_low)))
             solved[signature] = results[t]
+    return results
+
+
+def bound_magnitudes(
+    components: Components, above: np.ndarray, below: np.ndarray
+) -> list[Bounded | None]:
+    """For each target (a withheld sum), None when the attacker can neither bound it below
+    above[t] nor above below[t] (its true value plus and minus p%), else its exact interval
+    and the released sums that pin it. As in bound_counts, every solution is a feasible point
+    that may settle other targets without a program of their own, and targets made of
+    interchangeable columns share one interval."""
+    results: list[Bounded | None] = [None] * len(components.targets)
+    by_component: dict[int | None, list[int]] = defaultdict(list)
+    for t, target in enumerate(components.targets):
+        by_component[components.component(target)].append(t)
+    for c, indices in sorted(
+        by_component.items(), key=lambda item: (item[0] is None, item[0] or 0)
+    ):
+        if c is None:
+            continue
+        members = components.members[c]
+        observed = Observations(
+            [
+                {int(components.local[i]): v for i, v in components.targets[t].expression.items()}
+                for t in indices
+            ],
+            len(members),
+        )
+        solved: dict[tuple, tuple[float, float, list[int], list[int]]] = {}
+        for position, t in enumerate(indices):
+            target = components.targets[t]
+            if (
+                observed.best_high[position] >= above[t] - EPSILON
+                and observed.best_low[position] <= below[t] + EPSILON
+            ):
+                continue
+            signature = components.signature(target)
+            if signature not in solved:
+                high, x, binding_high, _ = components.optimize(target, -1.0)
+                observed.observe(x)
+                low, x, binding_low, _ = components.optimize(target, 1.0)
+                observed.observe(x)
+                solved[signature] = (low, high, binding_low, binding_high)
+            low, high, binding_low, binding_high = solved[signature]
+            too_low = high < above[t] - EPSILON
+            too_high = low > below[t] + EPSILON
+            if too_low or too_high:
+                binding = (binding_high if too_low else []) + (binding_low if too_high else [])
+                results[t] = Bounded(low, high, binding)
     return results

@@ -33,9 +33,16 @@ from typing import Any
 import highspy
 import numpy as np
 
-from release_bounds import Bounded, Components, Solver, Target, bound_counts, difference
+from release_bounds import (
+    Bounded,
+    Components,
+    Solver,
+    Target,
+    bound_counts,
+    bound_magnitudes,
+    difference,
+)
 from release_model import (
-    EPSILON,
     WILDCARD_VALUES,
     AttackerModel,
     CellKey,
@@ -454,13 +461,16 @@ def _magnitude_exposures(
     release: Release,
     released_rows: set[str],
     withheld: dict[tuple[str, str], str],
+    safe: set[tuple[str, CellKey]] | None = None,
 ) -> tuple[list[tuple[Exposure, list[tuple[str, CellKey]]]], int]:
     """Sensitive magnitude cells (with a primary reason) that the released sums let the
     attacker estimate to within p% of their true value, each with the released (measure, cell)
-    pairs that pin it."""
+    pairs that pin it. Cells in `safe` are skipped, and the ones proven safe are added to it:
+    withholding more only widens what the attacker can say, so a safe cell stays safe."""
     exposures: list[tuple[Exposure, list[tuple[str, CellKey]]]] = []
     checked = 0
     p = release.p_percent / 100.0
+    safe = set() if safe is None else safe
     by_measure: dict[str, list[tuple[_Row, _Magnitude]]] = defaultdict(list)
     for row in release.rows:
         for magnitude in row.magnitudes:
@@ -482,7 +492,9 @@ def _magnitude_exposures(
         sensitive = {
             magnitude.cell: magnitude
             for _, magnitude in entries
-            if magnitude.cell not in released and magnitude.primary is not None
+            if magnitude.cell not in released
+            and magnitude.primary is not None
+            and (measure, magnitude.cell) not in safe
         }
         if not sensitive:
             continue
@@ -495,28 +507,26 @@ def _magnitude_exposures(
             [Target(model.expression(c)) for c in cells],
             integral=False,
         )
-        for cell, target in zip(cells, components.targets, strict=True):
-            magnitude = sensitive[cell]
+        totals = np.array([sensitive[cell].total for cell in cells], dtype=float)
+        for t, bounded in enumerate(
+            bound_magnitudes(components, totals * (1 + p), totals * (1 - p))
+        ):
+            cell = cells[t]
             checked += 1
-            margin = p * magnitude.total
-            high, _, binding_high, _ = components.optimize(target, -1.0)
-            low, _, binding_low, _ = components.optimize(target, 1.0)
-            too_low = high < magnitude.total + margin - EPSILON
-            too_high = low > magnitude.total - margin + EPSILON
-            if not (too_low or too_high):
+            if bounded is None:
+                safe.add((measure, cell))
                 continue
-            binding = (binding_high if too_low else []) + (binding_low if too_high else [])
             exposures.append(
                 (
                     Exposure(
                         "magnitude",
                         f"{measure} of {describe(cell)}",
                         sorted(tables_of[cell]),
-                        round(low, 2),
-                        round(high, 2),
+                        round(bounded.low, 2),
+                        round(bounded.high, 2),
                         f"at least {release.p_percent:g}% either side of the true sum",
                     ),
-                    [(measure, ordered[i]) for i in binding],
+                    [(measure, ordered[i]) for i in bounded.binding],
                 )
             )
     return exposures, checked
@@ -710,8 +720,9 @@ def _protect_magnitudes(release: Release, released: set[str]) -> dict[tuple[str,
             rows_by_magnitude[(magnitude.measure, magnitude.cell)].append((row, magnitude))
             if row.id in released and magnitude.primary:
                 withheld[(row.id, magnitude.measure)] = magnitude.primary
+    safe: set[tuple[str, CellKey]] = set()
     while True:
-        exposures, _ = _magnitude_exposures(release, released, withheld)
+        exposures, _ = _magnitude_exposures(release, released, withheld, safe)
         exposures += _magnitude_remainders(release, released, withheld)
         if not exposures:
             return withheld

@@ -60,6 +60,11 @@ def finding(exposure: dict[str, Any], tables: list[str]) -> str:
             f"{where}: {exposure['cell']} is withheld, but the published sums let an attacker "
             f"estimate it too closely (required: {required})"
         )
+    if exposure.get("kind") == "magnitude_remainder":
+        return (
+            f"{where}: {exposure['cell']} is given exactly by the published sums and breaks "
+            f"the magnitude rules (required: {required})"
+        )
     low, high = exposure.get("low"), exposure.get("high")
     return (
         f"{where}: {exposure['cell']} can be narrowed to {_count(low)}..{_count(high)} subjects "
@@ -76,7 +81,7 @@ def _count(value: Any) -> str:
 def public_exposure(exposure: dict[str, Any], tables: list[str]) -> dict[str, Any]:
     """An exposure as the report keeps it: a count's interval is a count of subjects; a sum's
     interval would be close to a withheld value, so it is left out."""
-    magnitude = exposure.get("kind") == "magnitude"
+    magnitude = str(exposure.get("kind")).startswith("magnitude")
     return {
         "kind": exposure.get("kind"),
         "cell": exposure.get("cell"),
