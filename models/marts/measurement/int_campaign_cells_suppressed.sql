@@ -176,15 +176,20 @@ cells_released as {{ materialized_cte() }} (
     from cells_exact
 ),
 
+{#- Every declared campaign, those nobody received too (its statistics then say so). #}
+
 campaign_statistics as (
     select
-        recipients_bounded.campaign_id,
+        campaigns_declared.campaign_id,
         {{ magnitude_statistics(magnitude_measures) }} as magnitude_statistics
-    from recipients_bounded
-    {%- if dp %}
-    where recipients_bounded.campaign_recency_rank <= {{ dp.max_campaigns_per_subject }}
-    {%- endif %}
-    group by recipients_bounded.campaign_id
+    from campaigns_declared
+    left join recipients_bounded
+        on
+            campaigns_declared.campaign_id = recipients_bounded.campaign_id
+            {%- if dp %}
+            and recipients_bounded.campaign_recency_rank <= {{ dp.max_campaigns_per_subject }}
+            {%- endif %}
+    group by campaigns_declared.campaign_id
 ),
 
 cells_measured as (

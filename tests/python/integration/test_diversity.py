@@ -24,7 +24,14 @@ PROFILE_CLASS = ["primary_segment", "age_band", "region", "tenure_band", "lifeti
 DEFAULT_DIVERSITY = "diversity:\n            kind: recursive\n            l: 2\n            c: 9\n"
 DISTINCT_DIVERSITY = "diversity:\n            kind: distinct\n            l: 2\n"
 MODELS_YML = "models/marts/segments/_segments__models.yml"
-SELECTED = ("int_segment_profiles_generalized", "fct_segment_profiles")
+# The profiles' candidates, the release's decision over them (with every other table's rows,
+# as built), and the published profiles.
+SELECTED = (
+    "int_segment_profiles_generalized",
+    "int_release_rows",
+    "int_release_decisions",
+    "fct_segment_profiles",
+)
 
 
 def _plant(warehouse, segment: str) -> int:
