@@ -1,6 +1,6 @@
-# Two commands: `make run` (demo data -> build -> outputs) and `make test`.
-# Both create .venv from the pinned requirements on first use; afterwards
-# the stamp file makes them skip the install.
+# `make run` (demo data -> build -> outputs) and `make test`; `make dashboard` serves Superset
+# on the publication and `make test-bi` tests that tier. They create .venv from the pinned
+# requirements on first use (Superset: .venv-superset); stamp files skip the install later.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,7 +30,9 @@ browser:
 
 # Apache Superset on the publication (after `make run`): its own venv from its own lock file,
 # set up and served on http://127.0.0.1:8088/ (see docs/bi-superset.md).
-dashboard: $(STAMP) $(SUPERSET_STAMP)
+dashboard: $(STAMP)
+	$(BIN)/python scripts/superset_dashboard.py check
+	$(MAKE) --no-print-directory $(SUPERSET_STAMP)
 	$(BIN)/python scripts/superset_dashboard.py run
 
 # The BI tier: DuckDB 1.x clients read the publication, Superset serves the dashboard to

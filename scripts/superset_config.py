@@ -65,6 +65,8 @@ TALISMAN_CONFIG = {
     "session_cookie_secure": False,
 }
 THEME_FONT_URL_ALLOWED_DOMAINS: list[str] = []
+# No other site's pages may call this Superset (its default lets two map tile hosts).
+ENABLE_CORS = False
 MAPBOX_API_KEY = ""
 FAB_API_SWAGGER_UI = False  # its page loads scripts from a CDN
 BUG_REPORT_URL = None

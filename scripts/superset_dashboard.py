@@ -3,6 +3,7 @@
     python scripts/superset_dashboard.py run      # setup, then serve (what `make dashboard` does)
     python scripts/superset_dashboard.py setup    # configure Superset and (re)import the dashboard
     python scripts/superset_dashboard.py serve    # serve on http://127.0.0.1:SUPERSET_PORT/
+    python scripts/superset_dashboard.py check    # is there a publication to show?
 
 Superset runs from its own venv (SUPERSET_VENV, default .venv-superset, installed by `make
 dashboard` from bi/superset/requirements.lock), configured by scripts/superset_config.py. Its
@@ -28,6 +29,9 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
+import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFINITION = PROJECT_DIR / "bi" / "superset" / "dashboard.yaml"
@@ -103,8 +107,6 @@ def ensure_state(settings: Settings) -> bool:
 
 def _columns(publication: Path, tables: list[str]) -> dict[str, list[tuple[str, str]]]:
     """Each published table's columns and DuckDB types, as the current release has them."""
-    import duckdb
-
     with duckdb.connect(str(publication), read_only=True) as con:
         described = {t: con.execute(f'describe "{t}"').fetchall() for t in tables}
     return {table: [(row[0], row[1]) for row in rows] for table, rows in described.items()}
@@ -300,8 +302,6 @@ def build_bundle(definition: dict, publication: Path) -> dict[str, dict]:
 
 
 def write_bundle(bundle: dict[str, dict], path: Path) -> None:
-    import yaml
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, document in bundle.items():
@@ -312,14 +312,12 @@ def write_bundle(bundle: dict[str, dict], path: Path) -> None:
 # --- Superset commands -------------------------------------------------------------------
 
 
-def _superset(settings: Settings, *args: str, stdin: str | None = None) -> None:
+def _superset(settings: Settings, *args: str) -> None:
     """Run a Superset CLI command in its venv; its output goes to our stderr."""
     command = [str(settings.venv / "bin" / "superset"), *args]
     done = subprocess.run(
         command,
         env=settings.env(),
-        input=stdin,
-        text=True,
         stdout=sys.stderr,
         check=False,
         cwd=settings.state_dir,
@@ -373,8 +371,6 @@ def setup(settings: Settings) -> bool:
         if done.returncode != 0:
             settings.password_file.unlink()
             raise RuntimeError(f"creating the admin user failed: {done.stderr[-2000:]}")
-    import yaml
-
     definition = yaml.safe_load(DEFINITION.read_text())
     bundle = settings.state_dir / "dashboard_bundle.zip"
     write_bundle(build_bundle(definition, settings.publication), bundle)
@@ -416,14 +412,16 @@ def login_help(settings: Settings, new_password: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("run", "setup", "serve"))
+    parser.add_argument("step", choices=("run", "setup", "serve", "check"))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    if not (settings.venv / "bin" / "superset").exists():
-        logging.error("no Superset in %s: run `make dashboard`, which installs it", settings.venv)
-        return 2
     if not settings.publication.exists():
         logging.error("no publication at %s: run `make run` first", settings.publication)
+        return 2
+    if args.step == "check":
+        return 0
+    if not (settings.venv / "bin" / "superset").exists():
+        logging.error("no Superset in %s: run `make dashboard`, which installs it", settings.venv)
         return 2
     new_password = False
     if args.step in ("run", "setup"):

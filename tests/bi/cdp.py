@@ -10,6 +10,7 @@ records every request it starts, and any host but loopback resolves to nothing.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -197,7 +198,8 @@ class Chromium:
         statuses = {
             e["params"]["requestId"]: e["params"]["response"]["status"]
             for e in events
-            if e.get("method") == "Network.responseReceived" and e["params"]["requestId"] in requests
+            if e.get("method") == "Network.responseReceived"
+            and e["params"]["requestId"] in requests
         }
         finished = [
             e["params"]["requestId"]
@@ -207,7 +209,9 @@ class Chromium:
         out = []
         for request_id in finished:
             body = self.page("Network.getResponseBody", requestId=request_id)
-            text = base64.b64decode(body["body"]).decode() if body["base64Encoded"] else body["body"]
+            text = (
+                base64.b64decode(body["body"]).decode() if body["base64Encoded"] else body["body"]
+            )
             out.append(
                 {
                     "url": requests[request_id]["url"],
@@ -228,10 +232,8 @@ class Chromium:
 
     def close(self) -> None:
         """Close the browser (it writes the end of its net log) and wait for it."""
-        try:
+        with contextlib.suppress(ProtocolError, OSError):
             self.call("Browser.close", timeout=10)
-        except (ProtocolError, OSError):
-            pass
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
