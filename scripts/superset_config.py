@@ -20,6 +20,7 @@ What it enforces, whatever an admin does in the UI or the API:
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ PUBLICATION = Path(os.environ["PRIVACY_BI_PUBLICATION"])
 SECRET_KEY = (STATE_DIR / "secret_key").read_text().strip()
 SQLALCHEMY_DATABASE_URI = f"sqlite:///{STATE_DIR / 'superset.db'}?check_same_thread=false"
 UPLOAD_FOLDER = str(STATE_DIR / "uploads") + "/"
+
+# Warnings and errors only: `make dashboard` keeps its terminal for the URL and the login.
+LOG_LEVEL = logging.WARNING
 
 # Login required: no public role, no self-registration.
 PUBLIC_ROLE_LIKE = None

@@ -78,7 +78,8 @@ class Settings:
             "SUPERSET_CONFIG_PATH": str(CONFIG_MODULE),
             "PRIVACY_BI_PUBLICATION": str(self.publication),
             "FLASK_APP": "superset.app:create_app()",
-            "SUPERSET_LOG_LEVEL": "warning",
+            # Superset's own library warnings (SQLAlchemy, marshmallow) are not for its users.
+            "PYTHONWARNINGS": "ignore",
         }
 
 

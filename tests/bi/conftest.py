@@ -144,21 +144,23 @@ def superset(bi) -> Bi:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while True:
-        assert server.poll() is None, (bi.root / "superset.log").read_text()[-5000:]
-        try:
-            if requests.get(f"{bi.url}/health", timeout=5).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):  # not up, or still loading
-            pass
-        assert time.monotonic() < deadline, "Superset did not answer /health within 120 s"
-        time.sleep(1)
-    yield bi
-    os.killpg(server.pid, signal.SIGTERM)
     try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-    log.close()
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (bi.root / "superset.log").read_text()[-5000:]
+            try:
+                if requests.get(f"{bi.url}/health", timeout=5).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):  # not up, or still loading
+                pass
+            assert time.monotonic() < deadline, "Superset did not answer /health within 120 s"
+            time.sleep(1)
+        yield bi
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
