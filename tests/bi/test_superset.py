@@ -249,15 +249,19 @@ def test_dashboard_in_a_browser_shows_the_publication_and_stays_on_the_machine(s
     assert set(_off_the_machine(tmp_path / "browser" / "netlog.json")) == {CONTROL_URL}
 
 
-ATTACKS = {
-    "read a raw file": "select count(*) from read_parquet('{raw}/customers.parquet')",
-    "attach the warehouse": "attach '{warehouse}' as warehouse (read_only)",
-    "read any file": "select * from read_csv('/etc/passwd')",
-    "list files": "select * from glob('{raw}/*')",
-    "write a file": "copy (select * from rpt_segment_summary) to '{leak}'",
-    "load an extension": "install httpfs",
-    "turn external access back on": "set enable_external_access = true",
-    "write to the publication": "create table main.leak as select 1 as x",
+DISABLED = "disabled by configuration"  # DuckDB's enable_external_access = false
+ATTACKS = {  # what a user tries in SQL Lab -> why it is refused
+    "read a raw file": ("select count(*) from read_parquet('{raw}/customers.parquet')", DISABLED),
+    "attach the warehouse": ("attach '{warehouse}' as warehouse (read_only)", DISABLED),
+    "read any file": ("select * from read_csv('/etc/passwd')", DISABLED),
+    "list files": ("select * from glob('{raw}/*')", DISABLED),
+    "write a file": ("copy (select * from rpt_segment_summary) to '{leak}'", DISABLED),
+    "load an extension": ("install httpfs", DISABLED),
+    "turn external access back on": (
+        "set enable_external_access = true",
+        "Cannot change enable_external_access",
+    ),
+    "write to the publication": ("create table main.leak as select 1 as x", "DDL/DML"),
 }
 
 
@@ -289,9 +293,9 @@ def test_the_superset_user_reaches_only_the_publication(superset, tmp_path):
     paths = {"raw": bi.root / "raw", "warehouse": bi.root / "warehouse.duckdb"}
     assert all(path.exists() for path in paths.values()), "what is refused is there"
     leak = tmp_path / "leak.csv"
-    for attack, sql in ATTACKS.items():
+    for attack, (sql, reason) in ATTACKS.items():
         refused = _sql(session, bi, database["id"], sql.format(**paths, leak=leak))
-        assert refused.status_code >= 400, (attack, refused.text[:500])
+        assert refused.status_code >= 400 and reason in refused.text, (attack, refused.text[:500])
     assert not leak.exists()
 
     # No other database: not the warehouse, not a read-write publication, not SQLite.
@@ -326,10 +330,11 @@ def test_the_superset_user_reaches_only_the_publication(superset, tmp_path):
     )
     assert saved.status_code == 200, saved.text[:500]
     try:
-        for attack in ("read a raw file", "attach the warehouse", "write to the publication"):
-            sql = ATTACKS[attack].format(**paths, leak=leak)
-            refused = _sql(session, bi, database["id"], sql)
-            assert refused.status_code >= 400, (attack, refused.text[:500])
+        for attack in ("read a raw file", "attach the warehouse", "write a file"):
+            sql, reason = ATTACKS[attack]
+            refused = _sql(session, bi, database["id"], sql.format(**paths, leak=leak))
+            assert refused.status_code >= 400 and reason in refused.text, (attack, refused.text)
+        assert not leak.exists()
     finally:
         restored = session.put(
             f"{bi.url}/api/v1/database/{database['id']}",
