@@ -45,6 +45,10 @@ PARQUET = "parquet"
 MANIFEST = "publication.json"
 INCOMPLETE_PREFIX = ".incomplete-"
 KEEP_RELEASES = 2
+# DuckDB storage format of segments.duckdb (env PUBLISH_STORAGE_VERSION). BI tools bundle
+# DuckDB 1.x, which cannot open the 2.0 format; v1.0.0 is read by every client from DuckDB 1.0
+# on (2.x included). v1.2.0 ... v1.5.0 need that client release or newer; "latest" needs 2.0.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
 
 
 def current_release(publish_dir: Path) -> Path | None:
@@ -119,8 +123,13 @@ def publish(
     (work / PARQUET).mkdir(parents=True)
 
     tables = []
-    con = duckdb.connect(str(work / DATABASE))
+    storage_version = os.environ.get("PUBLISH_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+    con = duckdb.connect()
     try:
+        con.execute(
+            f"attach '{work / DATABASE}' as publication (storage_version '{storage_version}')"
+        )
+        con.execute("use publication")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         fingerprint, as_of = con.execute(
             "select any_value(key_fingerprint), max(as_of_date) "
@@ -153,6 +162,7 @@ def publish(
         "published_at": created.isoformat(timespec="seconds"),
         "key_fingerprint": fingerprint,
         "audit_status": audit["status"],
+        "storage_version": storage_version,
         "audit_generated_at": audit.get("generated_at"),
         "tables": tables,
     }

@@ -159,6 +159,12 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         assert con.execute("select release from publication_info").fetchall() == [
             (manifest["release"],)
         ]
+        # In the storage format that DuckDB 1.x clients (bundled by BI tools) read.
+        assert con.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = 'segments'"
+        ).fetchall() == [("v1.0.0+",)]
+    assert manifest["storage_version"] == "v1.0.0"
     for table in PUBLISHED_TABLES:
         parquet = published / "parquet" / f"{table}.parquet"
         (rows,) = duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0]
