@@ -6,10 +6,11 @@ They are copied into a new release folder, and one atomic rename switches reader
 
     PUBLISH_DIR/
         releases/<release id>/segments.duckdb      the published tables (schema main) and
-                                                   publication_info (release, build, as_of)
+                                                   publication_info (release, build, as_of),
+                                                   in DuckDB storage format `storage_version`
         releases/<release id>/parquet/<model>.parquet
         releases/<release id>/publication.json     as_of, build id, models, row counts, audit
-                                                   status, key fingerprint
+                                                   status, storage version, key fingerprint
         current -> releases/<release id>           swapped with one rename (atomic)
         segments.duckdb -> current/segments.duckdb stable paths for BI tools
         parquet -> current/parquet
@@ -36,6 +37,7 @@ import duckdb
 
 from privseg.core.files import write_json_atomically
 from privseg.core.manifest import published_models
+from privseg.core.settings import DEFAULT_STORAGE_VERSION
 from privseg.publication.gate import PublishRefused, refusals
 
 RELEASES = "releases"
@@ -45,10 +47,6 @@ PARQUET = "parquet"
 MANIFEST = "publication.json"
 INCOMPLETE_PREFIX = ".incomplete-"
 KEEP_RELEASES = 2
-# DuckDB storage format of segments.duckdb (env PUBLISH_STORAGE_VERSION). BI tools bundle
-# DuckDB 1.x, which cannot open the 2.0 format; v1.0.0 is read by every client from DuckDB 1.0
-# on (2.x included). v1.2.0 ... v1.5.0 need that client release or newer; "latest" needs 2.0.
-DEFAULT_STORAGE_VERSION = "v1.0.0"
 
 
 def current_release(publish_dir: Path) -> Path | None:
@@ -97,16 +95,30 @@ def remove_leftovers(publish_dir: Path) -> list[str]:
     return removed
 
 
+def storage_version_problem(storage_version: str) -> str | None:
+    """Why DuckDB would refuse to write a database in `storage_version`, or None."""
+    try:
+        duckdb.connect().execute(
+            "attach ':memory:' as probe (storage_version ?)", [storage_version]
+        ).close()
+    except duckdb.Error as error:
+        return str(error).split(", valid options", 1)[0]
+    return None
+
+
 def publish(
     warehouse: Path,
     publish_dir: Path,
     manifest: dict,
     results: dict,
     audit: dict,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> dict:
     """Copy the published models into a new release and make it current; return its manifest.
 
-    Raises PublishRefused (and writes nothing) when `refusals` finds a reason.
+    segments.duckdb is written in DuckDB's `storage_version` format (see
+    privseg.core.settings.DEFAULT_STORAGE_VERSION). Raises PublishRefused (and writes
+    nothing) when `refusals` finds a reason.
     """
     problems = refusals(manifest, results, audit)
     if problems:
@@ -123,11 +135,11 @@ def publish(
     (work / PARQUET).mkdir(parents=True)
 
     tables = []
-    storage_version = os.environ.get("PUBLISH_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+    # In memory, with the release's file attached in the chosen storage format.
     con = duckdb.connect()
     try:
         con.execute(
-            f"attach '{work / DATABASE}' as publication (storage_version '{storage_version}')"
+            f"attach '{work / DATABASE}' as publication (storage_version ?)", [storage_version]
         )
         con.execute("use publication")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
