@@ -1,7 +1,9 @@
 """Superset configuration for the publication dashboard (SUPERSET_CONFIG_PATH points here).
 
-Loaded by Superset 6.1 in its own venv (`.venv-superset`), never by the project's code, so it
-imports nothing from the project. `superset_dashboard.py` sets its two inputs:
+A standalone file, deliberately outside the privseg package: Superset 6.1 loads it by file path
+in its own venv (`.venv-superset`), where the project is not installed, so it imports nothing
+from the project and the project's code never imports it. privseg.dashboard
+(scripts/superset_dashboard.py) sets its two inputs:
 
     SUPERSET_HOME                   state folder (default data/superset, gitignored): the
                                     SQLite metadata, the generated secret key (mode 600)
