@@ -24,8 +24,8 @@ test: lint browser
 # nothing: the last step holds every SQL source line to the same 100 characters.
 # (sqlfluff's worker pool leaves a harmless "leaked semaphore" warning at exit: silenced.)
 lint: $(STAMP)
-	$(BIN)/ruff check scripts plugins tests/python
-	$(BIN)/ruff format --check scripts plugins tests/python
+	$(BIN)/ruff check scripts plugins tests/python tests/bi
+	$(BIN)/ruff format --check scripts plugins tests/python tests/bi
 	PYTHONWARNINGS=ignore::UserWarning:multiprocessing.resource_tracker \
 		$(BIN)/sqlfluff lint models macros tests/dbt analyses --processes 2
 	$(BIN)/yamllint --strict .
@@ -38,17 +38,16 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 # Apache Superset on the publication (after `make run`): its own venv from its own lock file,
-# set up and served on http://127.0.0.1:8088/ (see docs/bi-superset.md).
+# set up and served on http://127.0.0.1:8088/ (see docs/bi.md).
 dashboard: $(STAMP)
 	$(BIN)/python scripts/superset_dashboard.py check
 	$(MAKE) --no-print-directory $(SUPERSET_STAMP)
 	$(BIN)/python scripts/superset_dashboard.py run
 
 # The BI tier: DuckDB 1.x clients read the publication, Superset serves the dashboard to
-# headless Chromium. Not part of `make test` (it installs Superset); CI runs both.
+# headless Chromium. Not part of `make test` (it installs Superset); CI runs both. `make lint`
+# covers tests/bi. One pytest process: the tests share one Superset server.
 test-bi: $(STAMP) $(SUPERSET_STAMP) browser
-	$(BIN)/ruff check tests/bi
-	$(BIN)/ruff format --check tests/bi
 	$(BIN)/python -m pytest tests/bi -n 0
 
 $(SUPERSET_STAMP): bi/superset/requirements.lock

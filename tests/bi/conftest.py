@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from common import PROJECT_DIR
+
+from privseg.core.settings import PROJECT_DIR
 
 DEMO_CUSTOMERS = "1000"
 # The first release is as of yesterday (the demo data's last day), the second as of today.

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from common import PROJECT_DIR
+
+from privseg.core.settings import PROJECT_DIR
 
 OLDEST_1X = "1.0.0"
 CLIENT_CACHE = PROJECT_DIR / "target" / "bi" / f"duckdb-{OLDEST_1X}"

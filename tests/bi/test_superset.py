@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 import duckdb
 import requests
+
 from browser import LOCAL_SCHEMES, attempted_requests
 from cdp import Chromium
-from common import PROJECT_DIR
+from privseg.core.settings import PROJECT_DIR
 
 DASHBOARD = "/superset/dashboard/privacy-segments/"
 CHARTS = 6
