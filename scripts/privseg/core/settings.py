@@ -1,6 +1,7 @@
 """Where things live: the project folder, the raw tables, and the paths of one run.
 
-Every default of the env vars documented in docs/operations.md exists here and only here.
+Every default of the env vars documented in docs/operations.md exists here and only here
+(the dashboard's own SUPERSET_* variables: privseg.dashboard.settings).
 """
 
 from __future__ import annotations
