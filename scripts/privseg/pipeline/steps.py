@@ -21,7 +21,7 @@ from privseg.core.settings import RAW_TABLES, Settings, missing_raw_tables
 from privseg.core.warehouse import compact_database
 from privseg.datagen.cli import main as generate_raw_data
 from privseg.publication.gate import PublishRefused
-from privseg.publication.release import publish
+from privseg.publication.release import publish, storage_version_problem
 
 DEMO_CUSTOMERS = 10_000
 DEMO_DAYS = 365
@@ -58,8 +58,19 @@ def step_generate(settings: Settings, customers: int, force: bool = False) -> in
     )  # fmt: skip
 
 
+def storage_version_refused(settings: Settings) -> bool:
+    """Log and return True when DuckDB cannot write PUBLISH_STORAGE_VERSION's format."""
+    problem = storage_version_problem(settings.publish_storage_version)
+    if problem:
+        logging.error("PUBLISH_STORAGE_VERSION: %s", problem)
+    return problem is not None
+
+
 def preflight(settings: Settings) -> int:
-    """Before a build: the key, writable paths, and raw tables with the declared columns."""
+    """Before a build: the key, writable paths, the publication's storage version, and raw
+    tables with the declared columns."""
+    if storage_version_refused(settings):
+        return 2
     try:
         ensure_pseudonym_key()
     except OSError as error:
@@ -150,9 +161,18 @@ def step_publish(settings: Settings) -> int:
     if manifest is None or results is None:
         logging.error("no build to publish in %s: run pipeline.py build", settings.target_dir)
         return 2
+    if storage_version_refused(settings):
+        return 2
     audit = read_json(settings.target_dir / REPORT)
     try:
-        released = publish(settings.warehouse_path, settings.publish_dir, manifest, results, audit)
+        released = publish(
+            settings.warehouse_path,
+            settings.publish_dir,
+            manifest,
+            results,
+            audit,
+            storage_version=settings.publish_storage_version,
+        )
     except PublishRefused as error:
         logging.error("nothing published (the previous publication stays): %s", error)
         return 1
