@@ -1,13 +1,17 @@
-# Two commands: `make run` (demo data -> build -> outputs) and `make test`.
-# Both create .venv from the pinned requirements on first use, and install the
-# project's own Python into it (editable: scripts/privseg and the plugin modules,
-# see pyproject.toml); afterwards the stamp file makes them skip the install.
+# `make run` (demo data -> build -> outputs) and `make test`; `make dashboard` serves Superset
+# on the publication and `make test-bi` tests that tier. They create .venv from the pinned
+# requirements on first use, and install the project's own Python into it (editable:
+# scripts/privseg and the plugin modules, see pyproject.toml); Superset gets its own
+# .venv-superset from its own lock file. Stamp files skip the install later.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 
-.PHONY: run test lint clean browser
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-lock
+
+.PHONY: run test lint clean browser dashboard test-bi
 
 run: $(STAMP)
 	$(BIN)/python scripts/pipeline.py run
@@ -20,8 +24,8 @@ test: lint browser
 # nothing: the last step holds every SQL source line to the same 100 characters.
 # (sqlfluff's worker pool leaves a harmless "leaked semaphore" warning at exit: silenced.)
 lint: $(STAMP)
-	$(BIN)/ruff check scripts plugins tests/python
-	$(BIN)/ruff format --check scripts plugins tests/python
+	$(BIN)/ruff check scripts plugins tests/python tests/bi
+	$(BIN)/ruff format --check scripts plugins tests/python tests/bi
 	PYTHONWARNINGS=ignore::UserWarning:multiprocessing.resource_tracker \
 		$(BIN)/sqlfluff lint models macros tests/dbt analyses --processes 2
 	$(BIN)/yamllint --strict .
@@ -32,6 +36,24 @@ lint: $(STAMP)
 # as root on a clean machine). Only `make test` needs it, not `make run`.
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# Apache Superset on the publication (after `make run`): its own venv from its own lock file,
+# set up and served on http://127.0.0.1:8088/ (see docs/bi.md).
+dashboard: $(STAMP)
+	$(BIN)/python scripts/superset_dashboard.py check
+	$(MAKE) --no-print-directory $(SUPERSET_STAMP)
+	$(BIN)/python scripts/superset_dashboard.py run
+
+# The BI tier: DuckDB 1.x clients read the publication, Superset serves the dashboard to
+# headless Chromium. Not part of `make test` (it installs Superset); CI runs both. `make lint`
+# covers tests/bi. One pytest process: the tests share one Superset server.
+test-bi: $(STAMP) $(SUPERSET_STAMP) browser
+	$(BIN)/python -m pytest tests/bi -n 0
+
+$(SUPERSET_STAMP): bi/superset/requirements.lock
+	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bi/superset/requirements.lock
+	touch $@
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -127,7 +127,7 @@ def project_with_fixtures(
         PROJECT_DIR,
         project_copy,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "target", "logs", "data", ".secrets", "__pycache__"
+            ".venv*", ".git", "target", "logs", "data", ".secrets", "__pycache__"
         ),
     )
     for relative, text in files.items():

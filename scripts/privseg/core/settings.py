@@ -1,6 +1,7 @@
 """Where things live: the project folder, the raw tables, and the paths of one run.
 
-Every default of the env vars documented in docs/operations.md exists here and only here.
+Every default of the env vars documented in docs/operations.md exists here and only here
+(the dashboard's own SUPERSET_* variables: privseg.dashboard.settings).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ RAW_TABLES = (
     "erasure_requests",
 )
 
+# DuckDB storage format of the publication's segments.duckdb (PUBLISH_STORAGE_VERSION). BI
+# tools bundle DuckDB 1.x, and no 1.x client opens a file in DuckDB 2.0's own format. Measured
+# with the clients' Python packages: v1.0.0 is read by 1.0.0, 1.1.3, 1.2.2, 1.3.2, 1.4.4, 1.5.6
+# and 2.0.1; v1.2.0 ... v1.5.0 need that client release or newer; "latest" (2.0) needs 2.0.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -37,9 +44,13 @@ class Settings:
     target: str
     target_dir: Path
     log_dir: Path
+<<<<<<< HEAD
     # How the publication is shared (privseg.core.modes): PUBLISH_MODE, PUBLISH_GROUP.
     publish_mode: str = "group"
     publish_group: str | None = None
+=======
+    publish_storage_version: str
+>>>>>>> main
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,8 +67,14 @@ class Settings:
             # dbt reads these two itself (and so do the audit and the publication).
             target_dir=path("DBT_TARGET_PATH", "target"),
             log_dir=path("DBT_LOG_PATH", "logs"),
+<<<<<<< HEAD
             publish_mode=os.environ.get("PUBLISH_MODE") or "group",
             publish_group=os.environ.get("PUBLISH_GROUP") or None,
+=======
+            publish_storage_version=(
+                os.environ.get("PUBLISH_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
+            ),
+>>>>>>> main
         )
 
     def export(self) -> None:

@@ -22,7 +22,7 @@ from privseg.core.settings import PROJECT_DIR, RAW_TABLES, Settings, missing_raw
 from privseg.core.warehouse import compact_database
 from privseg.datagen.cli import main as generate_raw_data
 from privseg.publication.gate import PublishRefused
-from privseg.publication.release import publish
+from privseg.publication.release import publish, storage_version_problem
 
 DEMO_CUSTOMERS = 10_000
 DEMO_DAYS = 365
@@ -59,9 +59,24 @@ def step_generate(settings: Settings, customers: int, force: bool = False) -> in
     )  # fmt: skip
 
 
+def storage_version_refused(settings: Settings) -> bool:
+    """Log and return True when DuckDB cannot write PUBLISH_STORAGE_VERSION's format."""
+    problem = storage_version_problem(settings.publish_storage_version)
+    if problem:
+        logging.error("PUBLISH_STORAGE_VERSION: %s", problem)
+    return problem is not None
+
+
 def preflight(settings: Settings) -> int:
+<<<<<<< HEAD
     """Before a build: the key, the publication's modes, writable paths, and raw tables with
     the declared columns."""
+=======
+    """Before a build: the key, writable paths, the publication's storage version, and raw
+    tables with the declared columns."""
+    if storage_version_refused(settings):
+        return 2
+>>>>>>> main
     try:
         ensure_pseudonym_key()
     except OSError as error:
@@ -176,8 +191,11 @@ def step_publish(settings: Settings) -> int:
     if manifest is None or results is None:
         logging.error("no build to publish in %s: run pipeline.py build", settings.target_dir)
         return 2
+    if storage_version_refused(settings):
+        return 2
     audit = read_json(settings.target_dir / REPORT)
     try:
+<<<<<<< HEAD
         modes = PublicationModes.resolve(settings.publish_mode, settings.publish_group)
     except ModeError as error:
         logging.error("%s", error)
@@ -185,6 +203,15 @@ def step_publish(settings: Settings) -> int:
     try:
         released = publish(
             settings.warehouse_path, settings.publish_dir, manifest, results, audit, modes
+=======
+        released = publish(
+            settings.warehouse_path,
+            settings.publish_dir,
+            manifest,
+            results,
+            audit,
+            storage_version=settings.publish_storage_version,
+>>>>>>> main
         )
     except PublishRefused as error:
         logging.error("nothing published (the previous publication stays): %s", error)

@@ -6,10 +6,11 @@ They are copied into a new release folder, and one atomic rename switches reader
 
     PUBLISH_DIR/
         releases/<release id>/segments.duckdb      the published tables (schema main) and
-                                                   publication_info (release, build, as_of)
+                                                   publication_info (release, build, as_of),
+                                                   in DuckDB storage format `storage_version`
         releases/<release id>/parquet/<model>.parquet
         releases/<release id>/publication.json     as_of, build id, models, row counts, audit
-                                                   status, key fingerprint
+                                                   status, storage version, key fingerprint
         current -> releases/<release id>           swapped with one rename (atomic)
         segments.duckdb -> current/segments.duckdb stable paths for BI tools
         parquet -> current/parquet
@@ -38,7 +39,11 @@ import duckdb
 
 from privseg.core.files import write_json_atomically
 from privseg.core.manifest import published_models
+<<<<<<< HEAD
 from privseg.core.modes import PublicationModes, owner_only
+=======
+from privseg.core.settings import DEFAULT_STORAGE_VERSION
+>>>>>>> main
 from privseg.publication.gate import PublishRefused, refusals
 
 RELEASES = "releases"
@@ -96,17 +101,34 @@ def remove_leftovers(publish_dir: Path) -> list[str]:
     return removed
 
 
+def storage_version_problem(storage_version: str) -> str | None:
+    """Why DuckDB would refuse to write a database in `storage_version`, or None."""
+    try:
+        duckdb.connect().execute(
+            "attach ':memory:' as probe (storage_version ?)", [storage_version]
+        ).close()
+    except duckdb.Error as error:
+        return str(error).split(", valid options", 1)[0]
+    return None
+
+
 def publish(
     warehouse: Path,
     publish_dir: Path,
     manifest: dict,
     results: dict,
     audit: dict,
+<<<<<<< HEAD
     modes: PublicationModes,
+=======
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+>>>>>>> main
 ) -> dict:
     """Copy the published models into a new release and make it current; return its manifest.
 
-    Raises PublishRefused (and writes nothing) when `refusals` finds a reason.
+    segments.duckdb is written in DuckDB's `storage_version` format (see
+    privseg.core.settings.DEFAULT_STORAGE_VERSION). Raises PublishRefused (and writes
+    nothing) when `refusals` finds a reason.
     """
     problems = refusals(manifest, results, audit)
     if problems:
@@ -137,8 +159,13 @@ def _publish(
     (work / PARQUET).mkdir(parents=True)
 
     tables = []
-    con = duckdb.connect(str(work / DATABASE))
+    # In memory, with the release's file attached in the chosen storage format.
+    con = duckdb.connect()
     try:
+        con.execute(
+            f"attach '{work / DATABASE}' as publication (storage_version ?)", [storage_version]
+        )
+        con.execute("use publication")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         fingerprint, as_of = con.execute(
             "select any_value(key_fingerprint), max(as_of_date) "
@@ -171,6 +198,7 @@ def _publish(
         "published_at": created.isoformat(timespec="seconds"),
         "key_fingerprint": fingerprint,
         "audit_status": audit["status"],
+        "storage_version": storage_version,
         "audit_generated_at": audit.get("generated_at"),
         "tables": tables,
     }

@@ -64,11 +64,11 @@ PERMISSIVE_UMASK = 0o022
 
 
 def _pipeline(
-    root: Path, *args: str, project: Path = PROJECT_DIR, **env: str
+    root: Path, *args: str, project: Path = PROJECT_DIR, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         _command(root, *args, project=project),
-        env={**_env(root), **env},
+        env={**_env(root), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -173,6 +173,12 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         assert con.execute("select release from publication_info").fetchall() == [
             (manifest["release"],)
         ]
+        # In the storage format that DuckDB 1.x clients (bundled by BI tools) read.
+        assert con.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = 'segments'"
+        ).fetchall() == [("v1.0.0+",)]
+    assert manifest["storage_version"] == "v1.0.0"
     for table in PUBLISHED_TABLES:
         parquet = published / "parquet" / f"{table}.parquet"
         (rows,) = duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0]
@@ -293,6 +299,37 @@ def test_killed_publication_leaves_the_previous_one_complete(first_run, tmp_path
     assert again.returncode == 0, again.stderr[-3000:]
     assert not any(p.name.startswith(".") for p in releases.iterdir()), "leftovers removed"
     assert _publication_fingerprint(published) != before
+
+
+def _storage_version(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = current_database()"
+        ).fetchone()[0]
+
+
+def test_publish_storage_version_is_configurable_and_an_unknown_one_exits_2(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    releases = published / "releases"
+    newer = _pipeline(root, "publish", env={"PUBLISH_STORAGE_VERSION": "v1.4.0"})
+    assert newer.returncode == 0, newer.stderr[-3000:]
+    assert json.loads((published / "publication.json").read_text())["storage_version"] == "v1.4.0"
+    assert _storage_version(published / "segments.duckdb") == "v1.4.0+"
+    before = _publication_fingerprint(published)
+    names_before = sorted(p.name for p in releases.iterdir())
+
+    for step in ("publish", "build"):  # refused before anything is written or built
+        refused = _pipeline(root, step, env={"PUBLISH_STORAGE_VERSION": "v9.9"})
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert (
+            "PUBLISH_STORAGE_VERSION: Invalid Input Error: "
+            "The version string 'v9.9' is not a known DuckDB version" in refused.stderr
+        )
+        assert "step 1/" in refused.stderr and "step 2/" not in refused.stderr
+    assert _publication_fingerprint(published) == before
+    assert sorted(p.name for p in releases.iterdir()) == names_before
 
 
 def test_the_audit_report_and_the_docs_open_offline_in_a_browser(first_run, tmp_path):
@@ -430,12 +467,12 @@ def test_the_publication_is_shared_as_publish_mode_and_publish_group_say(first_r
     root = _copy(first_run[0], tmp_path / "state")
     published = root / "published"
     before = _publication_fingerprint(published)
-    wrong = _pipeline(root, "publish", PUBLISH_MODE="everyone")
+    wrong = _pipeline(root, "publish", env={"PUBLISH_MODE": "everyone"})
     assert wrong.returncode == 2
     assert "PUBLISH_MODE must be one of group, owner, got 'everyone'" in wrong.stderr
     assert _publication_fingerprint(published) == before, "nothing published"
 
-    owner = _pipeline(root, "publish", PUBLISH_MODE="owner")
+    owner = _pipeline(root, "publish", env={"PUBLISH_MODE": "owner"})
     assert owner.returncode == 0, owner.stderr[-2000:]
     release = (published / "current").resolve()
     assert _unexpected(_modes(release), 0o700, 0o600, release) == {}
@@ -443,7 +480,7 @@ def test_the_publication_is_shared_as_publish_mode_and_publish_group_say(first_r
     group = _group_to_share_with()
     if group is None:
         pytest.skip("this user belongs to no group besides its primary one")
-    shared = _pipeline(root, "publish", PUBLISH_GROUP=group.gr_name)
+    shared = _pipeline(root, "publish", env={"PUBLISH_GROUP": group.gr_name})
     assert shared.returncode == 0, shared.stderr[-2000:]
     release = (published / "current").resolve()
     assert _unexpected(_modes(release), 0o750, 0o640, release) == {}
