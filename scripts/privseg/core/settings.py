@@ -44,13 +44,10 @@ class Settings:
     target: str
     target_dir: Path
     log_dir: Path
-<<<<<<< HEAD
+    publish_storage_version: str
     # How the publication is shared (privseg.core.modes): PUBLISH_MODE, PUBLISH_GROUP.
     publish_mode: str = "group"
     publish_group: str | None = None
-=======
-    publish_storage_version: str
->>>>>>> main
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,14 +64,11 @@ class Settings:
             # dbt reads these two itself (and so do the audit and the publication).
             target_dir=path("DBT_TARGET_PATH", "target"),
             log_dir=path("DBT_LOG_PATH", "logs"),
-<<<<<<< HEAD
-            publish_mode=os.environ.get("PUBLISH_MODE") or "group",
-            publish_group=os.environ.get("PUBLISH_GROUP") or None,
-=======
             publish_storage_version=(
                 os.environ.get("PUBLISH_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
             ),
->>>>>>> main
+            publish_mode=os.environ.get("PUBLISH_MODE") or "group",
+            publish_group=os.environ.get("PUBLISH_GROUP") or None,
         )
 
     def export(self) -> None:

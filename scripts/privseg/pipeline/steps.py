@@ -68,15 +68,10 @@ def storage_version_refused(settings: Settings) -> bool:
 
 
 def preflight(settings: Settings) -> int:
-<<<<<<< HEAD
-    """Before a build: the key, the publication's modes, writable paths, and raw tables with
-    the declared columns."""
-=======
-    """Before a build: the key, writable paths, the publication's storage version, and raw
-    tables with the declared columns."""
+    """Before a build: the key, the publication's modes and storage version, writable paths,
+    and raw tables with the declared columns."""
     if storage_version_refused(settings):
         return 2
->>>>>>> main
     try:
         ensure_pseudonym_key()
     except OSError as error:
@@ -195,23 +190,19 @@ def step_publish(settings: Settings) -> int:
         return 2
     audit = read_json(settings.target_dir / REPORT)
     try:
-<<<<<<< HEAD
         modes = PublicationModes.resolve(settings.publish_mode, settings.publish_group)
     except ModeError as error:
         logging.error("%s", error)
         return 2
     try:
         released = publish(
-            settings.warehouse_path, settings.publish_dir, manifest, results, audit, modes
-=======
-        released = publish(
             settings.warehouse_path,
             settings.publish_dir,
             manifest,
             results,
             audit,
+            modes,
             storage_version=settings.publish_storage_version,
->>>>>>> main
         )
     except PublishRefused as error:
         logging.error("nothing published (the previous publication stays): %s", error)

@@ -39,11 +39,8 @@ import duckdb
 
 from privseg.core.files import write_json_atomically
 from privseg.core.manifest import published_models
-<<<<<<< HEAD
 from privseg.core.modes import PublicationModes, owner_only
-=======
 from privseg.core.settings import DEFAULT_STORAGE_VERSION
->>>>>>> main
 from privseg.publication.gate import PublishRefused, refusals
 
 RELEASES = "releases"
@@ -118,11 +115,8 @@ def publish(
     manifest: dict,
     results: dict,
     audit: dict,
-<<<<<<< HEAD
     modes: PublicationModes,
-=======
     storage_version: str = DEFAULT_STORAGE_VERSION,
->>>>>>> main
 ) -> dict:
     """Copy the published models into a new release and make it current; return its manifest.
 
@@ -134,7 +128,7 @@ def publish(
     if problems:
         raise PublishRefused("; ".join(problems))
     with owner_only():
-        return _publish(warehouse, publish_dir, manifest, results, audit, modes)
+        return _publish(warehouse, publish_dir, manifest, results, audit, modes, storage_version)
 
 
 def _publish(
@@ -144,6 +138,7 @@ def _publish(
     results: dict,
     audit: dict,
     modes: PublicationModes,
+    storage_version: str,
 ) -> dict:
     publish_dir.mkdir(parents=True, exist_ok=True)
     (publish_dir / RELEASES).mkdir(exist_ok=True)
