@@ -34,6 +34,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
 from dp_noise import register_functions as register_dp_functions
+from release_protection import register_functions as register_release_functions
 from segment_rules import register_functions
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
@@ -127,6 +128,7 @@ class Plugin(BasePlugin):
         self._set_variables(conn)
         register_functions(conn)  # cursors see functions registered on their connection
         register_dp_functions(conn)  # OpenDP noise for the measurement marts (dp_noise.py)
+        register_release_functions(conn)  # release-level suppression (release_protection.py)
 
     def configure_cursor(self, cursor: Any) -> None:
         # dbt-duckdb (1.11) ignores the return value and keeps using the cursor it passed in.

@@ -1,21 +1,21 @@
 {#
-    CTEs that decide which rows of an aggregated table may be published:
-    cells grouped under a total (e.g. the age x region cells of a segment,
-    the segment cells of a campaign, the segment cells of a cohort). The one
-    suppression rule of the project, shared by rpt_segment_summary and the
+    CTEs that mark the rows of an aggregated table that may not be published on
+    their own (primary suppression): cells grouped under a total (the age x
+    region cells of a segment, the segment cells of a campaign or a cohort).
+    The one rule of the project, shared by rpt_segment_summary and the
     measurement marts:
 
     - group below k: a group whose total counts fewer than k subjects is
       withheld whole, total and cells (reason `group_below_k_reason`);
-    - primary: a cell counting fewer than k subjects (or for which
-      `primary_suppressed` is true) is withheld ('cell_below_k');
-    - secondary (when `additive`): the cells of a group add up to its
-      published total, so total minus the released cells gives the sum of
-      the withheld ones. While that sum is above 0 and below k, the smallest
-      released cells (ties by `order_by`) are withheld too ('secondary'),
-      until the withheld cells together count at least k. With
-      additive=false (cells that do not add up to the total, e.g. retention
-      by month) there is nothing to subtract and no secondary suppression.
+    - cell below k: a cell counting 1 to k-1 subjects (or for which
+      `primary_suppressed` is true) is withheld ('cell_below_k'). A cell of
+      nobody is published as 0: it tells nothing about a person, and an
+      attacker who knows the cells of a group are empty learns nothing
+      either.
+
+    What else must be withheld so that no withheld row can be recovered, from
+    this table's totals or from any other published table, is decided for the
+    whole release at once (int_release_decisions, secondary suppression).
 
     Column arguments are unqualified names (and `primary_suppressed` an
     expression over the cell's columns), evaluated within `cells` alone.
@@ -23,13 +23,12 @@
     per group, both with the `group_by` columns; cells count subjects in
     `count_column`, totals in `total_count_column` (default the same name).
     Emits (no leading or trailing comma):
-      <cells>_ranked       cells + suppression_is_primary,
-                           suppression_primary_members, suppression_smaller_released_members
-      <cells>_suppressed   <cells>_ranked + suppression_reason (NULL = publish)
+      <cells>_marked       cells + suppression_is_primary
+      <cells>_suppressed   <cells>_marked + suppression_reason (NULL = publishable)
       <totals>_suppressed  totals + suppression_reason
 #}
-{% macro small_cell_suppression(cells, totals, group_by, order_by, count_column, k,
-        primary_suppressed=none, group_below_k_reason='group_below_k', additive=true,
+{% macro small_cell_suppression(cells, totals, group_by, count_column, k,
+        primary_suppressed=none, group_below_k_reason='group_below_k',
         total_count_column=none) %}
     {%- if (k | int) < 2 -%}
         {{ exceptions.raise_compiler_error(
@@ -40,58 +39,31 @@
             "small_cell_suppression(): group_by must be a non-empty list of columns, got "
             ~ group_by) }}
     {%- endif -%}
-    {%- if order_by is string -%}
-        {{ exceptions.raise_compiler_error(
-            "small_cell_suppression(): order_by must be a list of columns, got " ~ order_by) }}
-    {%- endif -%}
     {%- set k = k | int -%}
     {%- set total_count_column = total_count_column or count_column -%}
-    {%- set is_primary = primary_suppressed or (count_column ~ ' < ' ~ k) -%}
-    {%- set window_order = [count_column] + (order_by | list) %}
+    {%- set is_primary = primary_suppressed
+        or (count_column ~ ' between 1 and ' ~ (k - 1)) %}
 
-{{ cells }}_ranked as (
+{{ cells }}_marked as (
     select
         {{ cells }}.*,
-        coalesce({{ is_primary }}, true) as suppression_is_primary,
-        coalesce(
-            sum({{ count_column }}) filter (where coalesce({{ is_primary }}, true))
-                over (partition by {{ group_by | join(', ') }}),
-            0
-        ) as suppression_primary_members,
-        {#- Subjects in released cells smaller than this one (ties by order_by),
-            i.e. what secondary suppression has taken before reaching it. #}
-        coalesce(
-            sum({{ count_column }}) filter (where not coalesce({{ is_primary }}, true))
-                over (
-                    partition by {{ group_by | join(', ') }}
-                    order by {{ window_order | join(', ') }}
-                    rows between unbounded preceding and 1 preceding
-                ),
-            0
-        ) as suppression_smaller_released_members
+        coalesce({{ is_primary }}, true) as suppression_is_primary
     from {{ cells }}
 ),
 
 {{ cells }}_suppressed as (
     select
-        {{ cells }}_ranked.*,
+        {{ cells }}_marked.*,
         case
             when {{ totals }}.{{ total_count_column }} < {{ k }} then '{{ group_below_k_reason }}'
-            when {{ cells }}_ranked.suppression_is_primary then 'cell_below_k'
-            {%- if additive %}
-            when
-                {{ cells }}_ranked.suppression_primary_members > 0
-                and {{ cells }}_ranked.suppression_primary_members
-                    + {{ cells }}_ranked.suppression_smaller_released_members < {{ k }}
-                then 'secondary'
-            {%- endif %}
+            when {{ cells }}_marked.suppression_is_primary then 'cell_below_k'
         end as suppression_reason
-    from {{ cells }}_ranked
+    from {{ cells }}_marked
     inner join {{ totals }}
         on
             {%- for column in group_by %}
-            {% if not loop.first %}and {% endif %}{{ cells }}_ranked.{{ column }}
-                = {{ totals }}.{{ column }}
+            {% if not loop.first %}and {% endif -%}
+            {{ cells }}_marked.{{ column }} = {{ totals }}.{{ column }}
             {%- endfor %}
 ),
 

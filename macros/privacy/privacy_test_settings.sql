@@ -5,7 +5,8 @@
     fixture that declares nothing passes them, a published model may not
     (the privacy post-hook refuses them). `arguments` maps the keys the
     test needs (quasi_identifiers, sensitive_attribute,
-    subject_count_column, k, l) to the test's argument for each. Fails,
+    subject_count_column, k, diversity) to the test's argument for each.
+    Fails,
     naming the test, the model and the meta.privacy key, when one is
     missing. Returns the declaration with the arguments applied.
 #}

@@ -2,17 +2,20 @@
     What a published model declares about its privacy, read from its yml
     (meta.privacy) and from nowhere else: its quasi_identifiers, its
     sensitive_attribute, its subject_count_column (aggregated tables) and
-    the guarantees k (meta.privacy.k, default var segments_k) and l
-    (meta.privacy.l, default var segments_l). The generic tests, the
-    generalization and suppression models, the privacy post-hook and
-    rpt_reidentification_risk all read these facts through this macro; the
-    audit reads the same keys, with the same defaults, from the manifest.
+    the guarantees k (meta.privacy.k, default var segments_k) and diversity
+    (meta.privacy.diversity {kind, l, c}, see declared_diversity(); defaults
+    vars segments_diversity_kind, segments_l and segments_diversity_c). The
+    generic tests, the generalization and suppression models, the privacy
+    post-hook and rpt_reidentification_risk all read these facts through
+    this macro; the audit reads the same keys, with the same defaults, from
+    the manifest.
 
     `node` is a graph node (or the `model` of a post-hook) or a model name.
     While dbt parses, and in a unit test (its context has no graph), only
-    the vars are known: the lists are empty and k and l are the vars (with
-    the unit test's overrides). Returns {name, published, quasi_identifiers,
-    sensitive_attribute, subject_count_column, k, l}.
+    the vars are known: the lists are empty and k and the diversity are the
+    vars (with the unit test's overrides). Returns {name, published,
+    quasi_identifiers, sensitive_attribute, subject_count_column, k,
+    diversity, l}, l being diversity.l.
 #}
 {% macro published_privacy(node) %}
     {%- set nodes = graph.get('nodes') or {} if execute else {} -%}
@@ -32,24 +35,26 @@
             where ~ "quasi_identifiers must be a list of columns, got '"
             ~ quasi_identifiers ~ "'") }}
     {%- endif -%}
-    {%- set guarantees = {} -%}
-    {%- for guarantee, default_var, minimum in [('k', 'segments_k', 2), ('l', 'segments_l', 1)] -%}
-        {%- set value = declared.get(guarantee, var(default_var)) -%}
-        {%- if (value | int(-1)) < minimum or (value | float) != (value | int(-1)) -%}
-            {{ exceptions.raise_compiler_error(
-                where ~ guarantee ~ " must be a whole number of at least " ~ minimum
-                ~ " (meta.privacy."
-                ~ guarantee ~ ", default var " ~ default_var ~ "), got '" ~ value ~ "'") }}
-        {%- endif -%}
-        {%- do guarantees.update({guarantee: value | int}) -%}
-    {%- endfor -%}
+    {%- set k = declared.get('k', var('segments_k')) -%}
+    {%- if (k | int(-1)) < 2 or (k | float) != (k | int(-1)) -%}
+        {{ exceptions.raise_compiler_error(
+            where ~ "k must be a whole number of at least 2 (meta.privacy.k, default var "
+            ~ "segments_k), got '" ~ k ~ "'") }}
+    {%- endif -%}
+    {%- if 'l' in declared -%}
+        {{ exceptions.raise_compiler_error(
+            where ~ "l is declared in meta.privacy.diversity.l (with the diversity kind), not in "
+            ~ "meta.privacy.l") }}
+    {%- endif -%}
+    {%- set diversity = declared_diversity(declared.get('diversity'), where) -%}
     {{ return({
         'name': node.name if node else none,
         'published': true if declared.get('published') else false,
         'quasi_identifiers': quasi_identifiers | list,
         'sensitive_attribute': declared.get('sensitive_attribute'),
         'subject_count_column': declared.get('subject_count_column'),
-        'k': guarantees.k,
-        'l': guarantees.l,
+        'k': k | int,
+        'diversity': diversity,
+        'l': diversity.l,
     }) }}
 {% endmacro %}

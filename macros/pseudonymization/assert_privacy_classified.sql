@@ -54,7 +54,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
-    {%- if layer in ('behavior', 'segments', 'measurement') and not purpose -%}
+    {%- if layer in ('behavior', 'segments', 'measurement', 'release') and not purpose -%}
         {%- do problems.append(
             'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}
@@ -110,6 +110,37 @@
         {%- if sensitive and 'l_diversity' not in present -%}
             {%- do problems.append("model: publishes sensitive attribute '" ~ sensitive
                 ~ "' without an l_diversity test on it") -%}
+        {%- endif -%}
+        {#- Invariants 6 and 8 for the release as a whole: the model says how its rows
+            enter the release (meta.privacy.release), and every sum, mean or rate it
+            publishes is a declared magnitude (or derived from one) under the magnitude
+            rules, as an undeclared quasi-identifier would not pass either. -#}
+        {%- set release = privacy_meta.get('release') or {} -%}
+        {%- if not release.get('candidates') or not release.get('counts') -%}
+            {%- do problems.append("model: published without meta.privacy.release (candidates, "
+                ~ "counts): the release cannot protect what it does not know") -%}
+        {%- endif -%}
+        {%- set declared_aggregates = [aggregated] -%}
+        {%- for count in release.get('counts') or [] -%}
+            {%- do declared_aggregates.append(count.get('column')) -%}
+            {%- do declared_aggregates.extend(count.get('derived') or []) -%}
+        {%- endfor -%}
+        {%- for magnitude in release.get('magnitudes') or [] -%}
+            {%- do declared_aggregates.append(magnitude.get('column')) -%}
+            {%- do declared_aggregates.extend(magnitude.get('derived') or []) -%}
+        {%- endfor -%}
+        {%- for name in built_columns if name not in declared_aggregates -%}
+            {%- set documented = model.columns.get(name) -%}
+            {%- if documented and (documented.meta.get('privacy') or {}).get('classification')
+                == 'aggregate' -%}
+                {%- do problems.append(name ~ ": a published aggregate that meta.privacy.release "
+                    ~ "declares neither as a count nor as a magnitude (or derived from one)") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if release.get('magnitudes') and 'magnitude_protected' not in (
+            tests_of_model | map(attribute='name') | list) -%}
+            {%- do problems.append(
+                "model: publishes magnitudes without a magnitude_protected test") -%}
         {%- endif -%}
         {%- set report = graph.nodes.get('model.' ~ project_name ~ '.rpt_reidentification_risk') -%}
         {%- if report is none or model.unique_id not in report.depends_on.nodes -%}

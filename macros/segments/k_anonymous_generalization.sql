@@ -18,26 +18,37 @@
 
     Every combination of levels is evaluated: an equivalence class (one
     value of every quasi-identifier) is released when it counts at least
-    k distinct subjects and, when a sensitive attribute is given, at least
-    l distinct values of it (l-diversity). The chosen combination is the
+    k distinct subjects and, when a sensitive attribute is given, is
+    diverse in it as `diversity` demands ({kind, l, c} from
+    declared_diversity(), e.g. published_privacy(...).diversity: distinct,
+    entropy or recursive (c,l)-diversity; invariant 9). A class that is not
+    diverse is suppressed like a class below k, and counts against the
+    suppression limit alike, so a skewed class is first generalized into a
+    more diverse one where the limit allows. The chosen combination is the
     least generalized one (lowest sum of levels) whose suppressed records
     stay within max_suppressed_share of all records; ties go to fewer
     suppressed records, then to the lower combination id. When none stays
     within the limit, the one with the fewest suppressed records wins.
+    Diversity counts records per value, so it needs one record per subject
+    in a class: subject_column and sensitive_attribute do not go together.
 
     Emits (no leading or trailing comma):
       generalization_lattice    one row per combination: combo_id, <name>_level,
                                 generalization_height
       generalization_base       records grouped by every column a class is made of
-      generalization_classes    per combination and equivalence class: class_size, sensitive_values
-      generalization_evaluated  per combination: classes, records, suppressed_records
+      generalization_values     (with a sensitive attribute) per combination, class and
+                                sensitive value: value_records, value_rank
+      generalization_measured   (with a sensitive attribute) per combination and class:
+                                diversity_measures()
+      generalization_classes    per combination and equivalence class: class_size, is_diverse
+      generalization_evaluated  per combination: classes, records, suppressed_records, within_limit
       generalization_chosen     the chosen combination (one row)
       records_generalized       every record with <name> = its generalized value, class_size,
                                 is_suppressed, suppression_reason (class_below_k,
-                                class_not_l_diverse) and the chosen <name>_level columns
+                                class_not_diverse) and the chosen <name>_level columns
 #}
 {% macro k_anonymous_generalization(records, fixed, hierarchies, k, max_suppressed_share,
-        subject_column=none, sensitive_attribute=none, l=1) %}
+        subject_column=none, sensitive_attribute=none, diversity=none) %}
     {%- if (k | int) < 2 -%}
         {{ exceptions.raise_compiler_error(
             "k_anonymous_generalization(): k must be an integer of at least 2, got " ~ k) }}
@@ -45,6 +56,17 @@
     {%- if not hierarchies -%}
         {{ exceptions.raise_compiler_error(
             "k_anonymous_generalization(): give at least one hierarchy {name, levels}") }}
+    {%- endif -%}
+    {%- if sensitive_attribute and diversity is none -%}
+        {{ exceptions.raise_compiler_error(
+            "k_anonymous_generalization(): a sensitive_attribute needs its diversity {kind, l, c} "
+            ~ "(published_privacy(<model>).diversity)") }}
+    {%- endif -%}
+    {%- if sensitive_attribute and subject_column -%}
+        {{ exceptions.raise_compiler_error(
+            "k_anonymous_generalization(): diversity counts records per sensitive value, so it "
+            ~ "needs one record per subject in a class: give subject_column or "
+            ~ "sensitive_attribute, not both") }}
     {%- endif -%}
     {%- for hierarchy in hierarchies if not hierarchy.get('levels') -%}
         {{ exceptions.raise_compiler_error(
@@ -100,8 +122,9 @@ generalization_base as (
     group by all
 ),
 
-generalization_classes as (
-    select
+{#- The columns of a class under each combination: its id, the fixed quasi-identifiers, and
+    each hierarchy at the combination's level. #}
+{%- set generalized_class_columns %}
         generalization_lattice.combo_id,
         {%- for column in fixed %}
         generalization_base.{{ column }},
@@ -114,20 +137,65 @@ generalization_classes as (
             else 'any'
         end as {{ hierarchy.name }},
         {%- endfor %}
+{%- endset %}
+
+{%- if sensitive_attribute %}
+
+generalization_values as (
+    select
+        {{- generalized_class_columns }}
+        generalization_base.{{ sensitive_attribute }},
+        sum(generalization_base.record_count) as value_records
+    from generalization_base
+    cross join generalization_lattice
+    group by all
+),
+
+generalization_measured as (
+    select
+        combo_id,
+        {%- for column in class_columns %}
+        {{ column }},
+        {%- endfor %}
+        {{ diversity_measures('value_records', 'value_rank', diversity.l) }}
+    from (
+        select
+            generalization_values.*,
+            row_number() over (
+                partition by combo_id, {{ class_columns | join(', ') }}
+                order by value_records desc
+            ) as value_rank
+        from generalization_values
+    ) as values_ranked
+    group by all
+),
+
+generalization_classes as (
+    select
+        combo_id,
+        {%- for column in class_columns %}
+        {{ column }},
+        {%- endfor %}
+        class_records as class_size,
+        {{ diversity_holds(diversity) }} as is_diverse
+    from generalization_measured
+),
+{%- else %}
+
+generalization_classes as (
+    select
+        {{- generalized_class_columns }}
         {%- if subject_column %}
         count(distinct generalization_base.{{ subject_column }}) as class_size,
         {%- else %}
         sum(generalization_base.record_count) as class_size,
         {%- endif %}
-        {%- if sensitive_attribute %}
-        count(distinct generalization_base.{{ sensitive_attribute }}) as sensitive_values
-        {%- else %}
-        {{ l | int }} as sensitive_values
-        {%- endif %}
+        true as is_diverse
     from generalization_base
     cross join generalization_lattice
     group by all
 ),
+{%- endif %}
 
 generalization_evaluated as (
     select
@@ -135,10 +203,13 @@ generalization_evaluated as (
         count(*) as classes,
         sum(class_size) as records,
         coalesce(
-            sum(class_size)
-                filter (where class_size < {{ k | int }} or sensitive_values < {{ l | int }}),
+            sum(class_size) filter (where class_size < {{ k | int }} or not is_diverse),
             0
-        ) as suppressed_records
+        ) as suppressed_records,
+        coalesce(
+            sum(class_size) filter (where class_size < {{ k | int }} or not is_diverse),
+            0
+        ) <= {{ max_suppressed_share }} * sum(class_size) as within_limit
     from generalization_classes
     group by combo_id
 ),
@@ -148,15 +219,21 @@ generalization_chosen as (
         generalization_lattice.*,
         generalization_evaluated.classes,
         generalization_evaluated.records,
-        generalization_evaluated.suppressed_records
+        generalization_evaluated.suppressed_records,
+        generalization_evaluated.within_limit
     from generalization_lattice
     inner join generalization_evaluated
         on generalization_lattice.combo_id = generalization_evaluated.combo_id
+    {#- Within the limit: the least generalized. None within it (a class no level makes large
+        or diverse enough, say): the fewest suppressed, then the least generalized. #}
     order by
-        generalization_evaluated.suppressed_records
-            <= {{ max_suppressed_share }} * generalization_evaluated.records desc,
-        generalization_lattice.generalization_height,
+        generalization_evaluated.within_limit desc,
+        case
+            when generalization_evaluated.within_limit
+                then generalization_lattice.generalization_height
+        end,
         generalization_evaluated.suppressed_records,
+        generalization_lattice.generalization_height,
         generalization_lattice.combo_id
     limit 1
 ),
@@ -182,10 +259,9 @@ records_generalized as (
     select
         records_recoded.*,
         chosen_classes.class_size,
-        chosen_classes.sensitive_values,
         case
             when chosen_classes.class_size < {{ k | int }} then 'class_below_k'
-            when chosen_classes.sensitive_values < {{ l | int }} then 'class_not_l_diverse'
+            when not chosen_classes.is_diverse then 'class_not_diverse'
         end as suppression_reason
     from records_recoded
     inner join generalization_classes as chosen_classes

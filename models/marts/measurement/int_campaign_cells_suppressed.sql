@@ -8,8 +8,10 @@
     the window x every exclusive segment of the seed segment_definitions
     plus no_primary_segment (recipients without a primary segment). These
     cells partition a campaign's recipients, so a campaign total is the sum
-    of its cells, and small_cell_suppression() protects them (primary and
-    secondary suppression, a campaign below k withheld whole).
+    of its cells. small_cell_suppression() marks the cells and campaigns
+    below k (primary); the release decides what else to withhold, counts and
+    magnitudes, so that none can be recovered from a total or another table
+    (int_release_decisions).
 
     Differential privacy: when rpt_campaign_performance declares
     meta.privacy.differential_privacy with enabled: true (macro
@@ -41,6 +43,15 @@
     'campaign_id', 'campaign_name', 'campaign_objective', 'launched_date', 'cell_level',
     'segment_name',
 ] -%}
+{#- What the release's magnitude rules read, per recipient (magnitude_statistics). #}
+{%- set magnitude_measures = {
+    'sends': 'recipients_bounded.send_count',
+    'opened': 'case when recipients_bounded.is_opened then 1 else 0 end',
+    'clicked': 'case when recipients_bounded.is_clicked then 1 else 0 end',
+    'unsubscribed': 'case when recipients_bounded.is_unsubscribed then 1 else 0 end',
+    'converted': 'case when recipients_bounded.is_converted then 1 else 0 end',
+    'attributed_revenue_eur': 'recipients_bounded.attributed_revenue_eur',
+} -%}
 {%- set summed_columns = [
     'exact_recipient_count', 'recipient_count', 'send_count', 'open_count', 'click_count',
     'unsubscribe_count', 'conversion_count', 'revenue_eur',
@@ -119,7 +130,8 @@ cells_exact as (
         count(*) filter (where recipients_bounded.is_clicked) as click_count,
         count(*) filter (where recipients_bounded.is_unsubscribed) as unsubscribe_count,
         count(*) filter (where recipients_bounded.is_converted) as conversion_count,
-        coalesce(sum(recipients_bounded.attributed_revenue_eur), 0) as revenue_eur
+        coalesce(sum(recipients_bounded.attributed_revenue_eur), 0) as revenue_eur,
+        {{ magnitude_statistics(magnitude_measures) }} as magnitude_statistics
     from cells_declared
     left join recipients_bounded
         on
@@ -159,8 +171,25 @@ cells_released as {{ materialized_cte() }} (
         cells_exact.{{ measure }},
         {%- endif %}
         {%- endfor %}
-        cells_exact.send_count
+        cells_exact.send_count,
+        cells_exact.magnitude_statistics
     from cells_exact
+),
+
+{#- Every declared campaign, those nobody received too (its statistics then say so). #}
+
+campaign_statistics as (
+    select
+        campaigns_declared.campaign_id,
+        {{ magnitude_statistics(magnitude_measures) }} as magnitude_statistics
+    from campaigns_declared
+    left join recipients_bounded
+        on
+            campaigns_declared.campaign_id = recipients_bounded.campaign_id
+            {%- if dp %}
+            and recipients_bounded.campaign_recency_rank <= {{ dp.max_campaigns_per_subject }}
+            {%- endif %}
+    group by campaigns_declared.campaign_id
 ),
 
 cells_measured as (
@@ -184,11 +213,12 @@ cells_measured as (
         cells_released.click_count,
         cells_released.unsubscribe_count,
         cells_released.conversion_count,
-        cells_released.revenue_eur
+        cells_released.revenue_eur,
+        cells_released.magnitude_statistics
     from cells_released
 ),
 
-campaign_totals as (
+campaign_sums as (
     {{ cell_totals(
         'cells_measured', group_by=['campaign_id'], sums=summed_columns,
         constants={'cell_level': 'campaign_total', 'segment_name': 'all'},
@@ -196,20 +226,34 @@ campaign_totals as (
     ) }}
 ),
 
+campaign_totals as (
+    select
+        {%- for column in cell_columns + summed_columns %}
+        campaign_sums.{{ column }},
+        {%- endfor %}
+        campaign_statistics.magnitude_statistics
+    from campaign_sums
+    left join campaign_statistics
+        on campaign_sums.campaign_id = campaign_statistics.campaign_id
+),
+
 {{ small_cell_suppression(
     cells='cells_measured', totals='campaign_totals', group_by=['campaign_id'],
-    order_by=['segment_name'], count_column='recipient_count', k=k,
-    group_below_k_reason='campaign_below_k',
+    count_column='recipient_count', k=k, group_below_k_reason='campaign_below_k',
 ) }},
 
 {{ suppressed_rows_unioned(
     cells='cells_measured_suppressed',
     totals='campaign_totals_suppressed',
-    columns=cell_columns + summed_columns,
+    columns=cell_columns + summed_columns + ['magnitude_statistics'],
 ) }},
 
 final as (
     select
+        {{ release_row_id(
+            'rpt_campaign_performance', ['campaign_id', 'cell_level', 'segment_name'],
+            'rows_unioned'
+        ) }} as release_row_id,
         cast(rows_unioned.campaign_id as bigint) as campaign_id,
         rows_unioned.campaign_name,
         rows_unioned.campaign_objective,
@@ -224,6 +268,7 @@ final as (
         cast(rows_unioned.unsubscribe_count as integer) as unsubscribe_count,
         cast(rows_unioned.conversion_count as integer) as conversion_count,
         cast(round(rows_unioned.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
+        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
         {{ 'true' if dp else 'false' }} as is_differentially_private,
         cast({{ dp.epsilon if dp else 'null' }} as double) as dp_epsilon,
         rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }}

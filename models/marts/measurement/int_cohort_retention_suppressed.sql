@@ -1,11 +1,16 @@
 {#-
-    One row per acquisition cohort (month of the first purchase) and month
-    since it (0 = the first-purchase month, up to the month of as_of): the
-    cohort's size, how many of its members purchased in that month, their
-    spend, and whether (and why) the row is suppressed. A member active in
-    several months counts in each, so the cells of a cohort do not add up
-    to its size: primary suppression only (additive=false), and a cohort
-    below k is withheld whole.
+    The candidate rows of rpt_cohort_retention: one row per acquisition
+    cohort (month of the first purchase) and month since it (0 = the
+    first-purchase month, up to the month of as_of): the cohort's size, how
+    many of its members purchased in that month, and the primary reason a row
+    may not be published on its own (a cell or a cohort below k). A member
+    active in several months counts in each, so the cells of a cohort do not
+    add up to its size; but each is part of the cohort, so the release also
+    keeps the buyers not active in a month (size minus active) at 0 or at
+    least k (int_release_decisions). No spend is published here: differences
+    of a cohort's cumulative value from month to month would publish the
+    spend of the few buyers active in a month; rpt_lifetime_value publishes
+    each cohort's value under the magnitude rules.
 -#}
 {%- set k = published_privacy('rpt_cohort_retention').k -%}
 
@@ -22,8 +27,7 @@ orders as (
     select
         customer_key,
         ordered_date,
-        order_status,
-        order_value_eur
+        order_status
     from {{ ref('fct_orders') }}
 ),
 
@@ -48,8 +52,7 @@ cohorts_sized as (
 purchases_by_month as (
     select
         orders.customer_key,
-        {{ dbt.date_trunc('month', 'orders.ordered_date') }} as order_month,
-        sum(orders.order_value_eur) as order_value_eur
+        {{ dbt.date_trunc('month', 'orders.ordered_date') }} as order_month
     from orders
     where
         orders.order_status in (
@@ -66,8 +69,7 @@ activity_by_cohort_month as (
         buyers.cohort_month,
         {{ dbt.datediff('buyers.cohort_month', 'purchases_by_month.order_month', 'month') }}
             as months_since_first_purchase,
-        count(distinct buyers.customer_key) as active_subjects,
-        sum(purchases_by_month.order_value_eur) as revenue_eur
+        count(distinct buyers.customer_key) as active_subjects
     from buyers
     inner join purchases_by_month
         on buyers.customer_key = purchases_by_month.customer_key
@@ -84,8 +86,7 @@ cells_measured as (
         cohorts_sized.cohort_month,
         month_offsets.months_since_first_purchase,
         cohorts_sized.cohort_size,
-        coalesce(activity_by_cohort_month.active_subjects, 0) as active_subjects,
-        coalesce(activity_by_cohort_month.revenue_eur, 0) as revenue_eur
+        coalesce(activity_by_cohort_month.active_subjects, 0) as active_subjects
     from cohorts_sized
     inner join month_offsets
         on cohorts_sized.months_observed >= month_offsets.months_since_first_purchase
@@ -96,15 +97,18 @@ cells_measured as (
                 = activity_by_cohort_month.months_since_first_purchase
 ),
 
-{#- Not additive: a member active in several months counts in each. #}
 {{ small_cell_suppression(
     cells='cells_measured', totals='cohorts_sized', group_by=['cohort_month'],
-    order_by=['months_since_first_purchase'], count_column='active_subjects', k=k,
-    total_count_column='cohort_size', group_below_k_reason='cohort_below_k', additive=false,
+    count_column='active_subjects', k=k, total_count_column='cohort_size',
+    group_below_k_reason='cohort_below_k',
 ) }},
 
 final as (
     select
+        {{ release_row_id(
+            'rpt_cohort_retention', ['cohort_month', 'months_since_first_purchase'],
+            'cells_measured_suppressed'
+        ) }} as release_row_id,
         cells_measured_suppressed.cohort_month,
         cast(cells_measured_suppressed.months_since_first_purchase as integer)
             as months_since_first_purchase,
@@ -116,15 +120,6 @@ final as (
             )
             as decimal(5, 4)
         ) as retention_rate,
-        cast(round(cells_measured_suppressed.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
-        {#- Observed value per member so far: spend of the whole cohort up to this
-            month over its size (the cohort's lifetime value curve). #}
-        cast(round(
-            sum(cells_measured_suppressed.revenue_eur) over (
-                partition by cells_measured_suppressed.cohort_month
-                order by cells_measured_suppressed.months_since_first_purchase
-            ) / cells_measured_suppressed.cohort_size, 2) as decimal(14, 2))
-            as cumulative_value_per_member_eur,
         cells_measured_suppressed.months_since_first_purchase
             = {{ dbt.datediff(
                 'cells_measured_suppressed.cohort_month',

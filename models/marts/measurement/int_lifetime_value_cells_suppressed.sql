@@ -5,13 +5,12 @@
     the row is suppressed.
 
     The cells partition a cohort (every buyer has one primary segment, or
-    none), so the cohort total is the sum of its cells: suppression first
-    runs along cohorts. rpt_segment_summary publishes every segment's size
-    and mean lifetime value, i.e. the sum of a segment's cells over all
-    cohorts, so suppression then runs along segments too (with the cells
-    withheld so far as primary): a suppressed cell can be recovered neither
-    from its cohort nor from its segment. The second pass only withholds
-    released cells, which count at least k, so it cannot reopen the first.
+    none), so the cohort total is the sum of its cells; rpt_segment_summary
+    publishes every segment's size and mean lifetime value, the sum of a
+    segment's cells over all cohorts. Rows are marked here as primary
+    (a cell or cohort below k); the release decides what else to withhold so
+    that a withheld cell can be recovered neither from its cohort nor from its
+    segment (int_release_decisions).
 
     Projection (documented in the measurement docs): observed value per
     member + var measurement_ltv_projection_years x the cell's value per
@@ -25,6 +24,11 @@
 {%- set summed_columns = [
     'member_count', 'lifetime_orders', 'lifetime_value_eur', 'value_in_window_eur',
 ] -%}
+{%- set measures = {
+    'lifetime_orders': 'buyers.lifetime_orders',
+    'lifetime_value_eur': 'buyers.lifetime_value_eur',
+    'value_in_window_eur': 'buyers.value_in_window_eur',
+} -%}
 
 with
 
@@ -72,11 +76,20 @@ buyers_aggregated_to_cells as (
         count(*) as member_count,
         sum(buyers.lifetime_orders) as lifetime_orders,
         sum(buyers.lifetime_value_eur) as lifetime_value_eur,
-        sum(buyers.value_in_window_eur) as value_in_window_eur
+        sum(buyers.value_in_window_eur) as value_in_window_eur,
+        {{ magnitude_statistics(measures) }} as magnitude_statistics
     from buyers
     group by
         buyers.cohort_month,
         buyers.segment_name
+),
+
+cohort_statistics as (
+    select
+        buyers.cohort_month,
+        {{ magnitude_statistics(measures) }} as magnitude_statistics
+    from buyers
+    group by buyers.cohort_month
 ),
 
 cells_measured as (
@@ -87,7 +100,8 @@ cells_measured as (
         coalesce(buyers_aggregated_to_cells.member_count, 0) as member_count,
         coalesce(buyers_aggregated_to_cells.lifetime_orders, 0) as lifetime_orders,
         coalesce(buyers_aggregated_to_cells.lifetime_value_eur, 0) as lifetime_value_eur,
-        coalesce(buyers_aggregated_to_cells.value_in_window_eur, 0) as value_in_window_eur
+        coalesce(buyers_aggregated_to_cells.value_in_window_eur, 0) as value_in_window_eur,
+        buyers_aggregated_to_cells.magnitude_statistics
     from cells_declared
     left join buyers_aggregated_to_cells
         on
@@ -95,58 +109,44 @@ cells_measured as (
             and cells_declared.segment_name = buyers_aggregated_to_cells.segment_name
 ),
 
-cohort_totals as (
+cohort_sums as (
     {{ cell_totals(
         'cells_measured', group_by=['cohort_month'], sums=summed_columns,
         constants={'cell_level': 'cohort_total', 'segment_name': 'all'},
     ) }}
 ),
 
-{#- A segment's size over all cohorts: rpt_segment_summary publishes it. #}
-
-segment_totals as (
-    {{ cell_totals('cells_measured', group_by=['segment_name'], sums=['member_count']) }}
+cohort_totals as (
+    select
+        cohort_sums.cohort_month,
+        cohort_sums.cell_level,
+        cohort_sums.segment_name,
+        {%- for column in summed_columns %}
+        cohort_sums.{{ column }},
+        {%- endfor %}
+        cohort_statistics.magnitude_statistics
+    from cohort_sums
+    inner join cohort_statistics
+        on cohort_sums.cohort_month = cohort_statistics.cohort_month
 ),
 
 {{ small_cell_suppression(
     cells='cells_measured', totals='cohort_totals', group_by=['cohort_month'],
-    order_by=['segment_name'], count_column='member_count', k=k,
-    group_below_k_reason='cohort_below_k',
+    count_column='member_count', k=k, group_below_k_reason='cohort_below_k',
 ) }},
 
-cells_suppressed_by_cohort as (
-    select
-        cells_measured_suppressed.cohort_month,
-        cells_measured_suppressed.cell_level,
-        cells_measured_suppressed.segment_name,
-        cells_measured_suppressed.member_count,
-        cells_measured_suppressed.lifetime_orders,
-        cells_measured_suppressed.lifetime_value_eur,
-        cells_measured_suppressed.value_in_window_eur,
-        cells_measured_suppressed.suppression_reason as cohort_suppression_reason
-    from cells_measured_suppressed
-),
-
-{#- The cells withheld so far count as primary: released cells are at least k,
-    so this pass cannot reopen the first. #}
-{{ small_cell_suppression(
-    cells='cells_suppressed_by_cohort', totals='segment_totals', group_by=['segment_name'],
-    order_by=['cohort_month'], count_column='member_count', k=k,
-    primary_suppressed='cohort_suppression_reason is not null',
-    group_below_k_reason='segment_below_k',
-) }},
-
-{#- The cohort pass names the first reason; the segment pass adds 'secondary'
-    (or segment_below_k) for what it withholds on top. #}
 {{ suppressed_rows_unioned(
-    cells='cells_suppressed_by_cohort_suppressed',
+    cells='cells_measured_suppressed',
     totals='cohort_totals_suppressed',
-    columns=['cohort_month', 'cell_level', 'segment_name'] + summed_columns,
-    cell_reason='coalesce(cohort_suppression_reason, suppression_reason)',
+    columns=['cohort_month', 'cell_level', 'segment_name', 'magnitude_statistics']
+        + summed_columns,
 ) }},
 
 final as (
     select
+        {{ release_row_id(
+            'rpt_lifetime_value', ['cohort_month', 'cell_level', 'segment_name'], 'rows_unioned'
+        ) }} as release_row_id,
         rows_unioned.cohort_month,
         rows_unioned.cell_level,
         rows_unioned.segment_name,
@@ -162,6 +162,7 @@ final as (
                 + {{ years }} * {{ annualize }} * rows_unioned.value_in_window_eur)
             / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2))
             as projected_value_per_member_eur,
+        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
         rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date

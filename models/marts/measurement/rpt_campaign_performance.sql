@@ -1,12 +1,16 @@
 {#-
-    The released rows of int_campaign_cells_suppressed with the rates BI
-    asks for. Rates and revenue per recipient are computed from the
-    released (exact, or noisy under DP) counts, never from exact ones.
+    The rows of int_campaign_cells_suppressed that the release publishes
+    (int_release_decisions), with the rates BI asks for. Rates and revenue
+    per recipient are computed from the released (exact, or noisy under DP)
+    counts, never from exact ones; a count of events or the revenue that the
+    release withholds (its magnitude rules, or differencing) is NULL, and so
+    is every rate made from it.
 -#}
 with
 
 campaign_cells as (
     select
+        release_row_id,
         campaign_id,
         campaign_name,
         campaign_objective,
@@ -23,29 +27,79 @@ campaign_cells as (
         is_differentially_private,
         dp_epsilon,
         is_attribution_complete,
-        is_suppressed,
         as_of_date
     from {{ ref('int_campaign_cells_suppressed') }}
 ),
 
+{{ release_decided('rpt_campaign_performance') }},
+
+cells_released as (
+    select
+        campaign_cells.campaign_id,
+        campaign_cells.campaign_name,
+        campaign_cells.campaign_objective,
+        campaign_cells.launched_date,
+        campaign_cells.cell_level,
+        campaign_cells.segment_name,
+        campaign_cells.recipient_count,
+        {{ released_magnitude('campaign_cells.send_count', ['sends']) }} as send_count,
+        {{ released_magnitude('campaign_cells.open_count', ['opened']) }} as open_count,
+        {{ released_magnitude('campaign_cells.click_count', ['clicked']) }} as click_count,
+        {{ released_magnitude('campaign_cells.unsubscribe_count', ['unsubscribed']) }}
+            as unsubscribe_count,
+        {{ released_magnitude('campaign_cells.conversion_count', ['converted']) }}
+            as conversion_count,
+        {{ released_magnitude('campaign_cells.revenue_eur', ['attributed_revenue_eur']) }}
+            as revenue_eur,
+        campaign_cells.is_differentially_private,
+        campaign_cells.dp_epsilon,
+        campaign_cells.is_attribution_complete,
+        campaign_cells.as_of_date
+    from campaign_cells
+    inner join rows_released
+        on campaign_cells.release_row_id = rows_released.row_id
+    left join magnitudes_withheld
+        on campaign_cells.release_row_id = magnitudes_withheld.row_id
+),
+
+ratios_computed as (
+    select
+        cells_released.*,
+        cells_released.open_count / nullif(cells_released.recipient_count, 0) as open_ratio,
+        cells_released.click_count / nullif(cells_released.recipient_count, 0) as click_ratio,
+        cells_released.click_count / nullif(cells_released.open_count, 0) as click_to_open_ratio,
+        cells_released.unsubscribe_count / nullif(cells_released.recipient_count, 0)
+            as unsubscribe_ratio,
+        cells_released.conversion_count / nullif(cells_released.recipient_count, 0)
+            as conversion_ratio
+    from cells_released
+),
+
+{#- Noisy counts can be inconsistent (more clicks than opens): rates are capped at 1. A
+    withheld count (NULL) leaves its rates NULL: least() would skip the NULL and say 1. #}
+
 rates_computed as (
     select
-        campaign_cells.*,
-        {#- Noisy counts can be inconsistent (more clicks than opens): rates are capped at 1. #}
-        least(campaign_cells.open_count / nullif(campaign_cells.recipient_count, 0), 1)
+        ratios_computed.*,
+        case when ratios_computed.open_ratio > 1 then 1 else ratios_computed.open_ratio end
             as open_rate,
-        least(campaign_cells.click_count / nullif(campaign_cells.recipient_count, 0), 1)
+        case when ratios_computed.click_ratio > 1 then 1 else ratios_computed.click_ratio end
             as click_rate,
-        least(campaign_cells.click_count / nullif(campaign_cells.open_count, 0), 1)
-            as click_to_open_rate,
-        least(campaign_cells.unsubscribe_count / nullif(campaign_cells.recipient_count, 0), 1)
-            as unsubscribe_rate,
-        least(campaign_cells.conversion_count / nullif(campaign_cells.recipient_count, 0), 1)
-            as conversion_rate,
-        campaign_cells.revenue_eur / nullif(campaign_cells.recipient_count, 0)
+        case
+            when ratios_computed.click_to_open_ratio > 1 then 1
+            else ratios_computed.click_to_open_ratio
+        end as click_to_open_rate,
+        case
+            when ratios_computed.unsubscribe_ratio > 1 then 1
+            else ratios_computed.unsubscribe_ratio
+        end as unsubscribe_rate,
+        case
+            when ratios_computed.conversion_ratio > 1 then 1
+            else ratios_computed.conversion_ratio
+        end as conversion_rate,
+        ratios_computed.revenue_eur / nullif(ratios_computed.recipient_count, 0)
             as revenue_per_recipient_eur
-    from campaign_cells
-    where not campaign_cells.is_suppressed
+    from ratios_computed
 ),
 
 final as (

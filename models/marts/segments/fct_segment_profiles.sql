@@ -1,17 +1,26 @@
+{#-
+    The records of the row-level segment profiles that the release publishes: a
+    record's class (its quasi-identifiers as generalized) is published when neither
+    its own size and diversity (primary) nor the rest of the release (secondary,
+    int_release_decisions) withholds it.
+-#}
+
 with
 
 profiles_generalized as (
     select
+        release_row_id,
         primary_segment,
         age_band,
         region,
         tenure_band,
         lifetime_value_band,
         top_category,
-        is_suppressed,
         as_of_date
     from {{ ref('int_segment_profiles_generalized') }}
 ),
+
+{{ release_decided('fct_segment_profiles') }},
 
 final as (
     select
@@ -23,7 +32,8 @@ final as (
         profiles_generalized.top_category,
         profiles_generalized.as_of_date
     from profiles_generalized
-    where not profiles_generalized.is_suppressed
+    inner join rows_released
+        on profiles_generalized.release_row_id = rows_released.row_id
     {#- A fixed order: the publication is byte-stable and the row order says nothing. #}
     order by all
 )

@@ -1,26 +1,39 @@
 {#-
-    One row per segment and cell (generalized age band x region) plus one
-    total row per segment, with member counts and metrics, and whether and
-    why the row is suppressed. rpt_segment_summary publishes the rows that
-    are not. Suppression:
-    - primary: a cell counting fewer than k distinct members (after the
-      age and region hierarchies were climbed as far as needed);
-    - secondary: within a segment the published total minus the published
-      cells gives the sum of the suppressed cells, so while that sum is
-      above 0 and below k, the smallest released cells are suppressed too;
-    - a segment with fewer than k members is suppressed whole.
-    Segments overlap, and no grand total is published, so the segment total
-    is the only sum that the cells of a segment add up to. The rule itself
-    is the macro small_cell_suppression(), shared with the measurement marts.
+    The candidate rows of rpt_segment_summary: one row per segment and cell
+    (generalized age band x region) plus one total row per segment, with
+    member counts, metrics, their magnitude statistics and the primary
+    reason a row may not be published on its own:
+    - a cell counting fewer than k distinct members (after the age and
+      region hierarchies were climbed as far as needed);
+    - a segment with fewer than k members, withheld whole.
+    An exclusive segment counts the members whose primary segment it is (the
+    same people fct_segment_profiles and the measurement marts count under
+    that segment), an overlapping one all its members. What else is withheld,
+    so that no row can be recovered from this or any other published table,
+    is decided for the whole release (int_release_decisions).
 -#}
 {%- set k = published_privacy('rpt_segment_summary').k -%}
+{%- set measures = {
+    'lifetime_value_eur': 'records_generalized.lifetime_value_eur',
+    'orders_in_window': 'records_generalized.orders_in_window',
+    'recency_days': 'records_generalized.recency_days',
+    'repeat_buyer': "case when records_generalized.buyer_type = 'repeat' then 1 else 0 end",
+} -%}
 
 with
 
-memberships_joined as (
+segment_definitions as (
+    select
+        segment_name,
+        is_exclusive
+    from {{ ref('segment_definitions') }}
+),
+
+members_described as (
     select
         customer_key,
         segment_name,
+        is_primary,
         age_band__detail,
         age_band__broad,
         region__detail,
@@ -30,6 +43,24 @@ memberships_joined as (
         recency_days,
         buyer_type
     from {{ ref('int_segment_members_described') }}
+),
+
+memberships_joined as (
+    select
+        members_described.customer_key,
+        members_described.segment_name,
+        members_described.age_band__detail,
+        members_described.age_band__broad,
+        members_described.region__detail,
+        members_described.region__broad,
+        members_described.lifetime_value_eur,
+        members_described.orders_in_window,
+        members_described.recency_days,
+        members_described.buyer_type
+    from members_described
+    inner join segment_definitions
+        on members_described.segment_name = segment_definitions.segment_name
+    where not segment_definitions.is_exclusive or members_described.is_primary
 ),
 
 {{ k_anonymous_generalization(
@@ -50,6 +81,7 @@ cells_aggregated as (
         records_generalized.age_band,
         records_generalized.region,
         {{ segment_cell_metrics('records_generalized') }},
+        {{ magnitude_statistics(measures) }} as magnitude_statistics,
         bool_or(records_generalized.suppression_reason is not null) as is_primary_suppressed,
         any_value(records_generalized.age_band_level) as age_band_level,
         any_value(records_generalized.region_level) as region_level
@@ -70,6 +102,7 @@ segment_totals as (
         'all' as age_band,
         'all' as region,
         {{ segment_cell_metrics('records_generalized') }},
+        {{ magnitude_statistics(measures) }} as magnitude_statistics,
         any_value(records_generalized.age_band_level) as age_band_level,
         any_value(records_generalized.region_level) as region_level
     from records_generalized
@@ -80,7 +113,6 @@ segment_totals as (
     cells='cells_aggregated',
     totals='segment_totals',
     group_by=['segment_name'],
-    order_by=['age_band', 'region'],
     count_column='member_count',
     k=k,
     primary_suppressed='is_primary_suppressed',
@@ -93,12 +125,16 @@ segment_totals as (
     columns=[
         'segment_name', 'cell_level', 'age_band', 'region', 'member_count',
         'avg_lifetime_value_eur', 'avg_orders_in_window', 'avg_recency_days',
-        'repeat_buyer_share', 'age_band_level', 'region_level',
+        'repeat_buyer_share', 'magnitude_statistics', 'age_band_level', 'region_level',
     ],
 ) }},
 
 final as (
     select
+        {{ release_row_id(
+            'rpt_segment_summary', ['segment_name', 'cell_level', 'age_band', 'region'],
+            'rows_unioned'
+        ) }} as release_row_id,
         rows_unioned.segment_name,
         rows_unioned.cell_level,
         rows_unioned.age_band,
@@ -109,6 +145,7 @@ final as (
         cast(round(rows_unioned.avg_orders_in_window, 2) as decimal(10, 2)) as avg_orders_in_window,
         cast(round(rows_unioned.avg_recency_days, 1) as decimal(10, 1)) as avg_recency_days,
         cast(round(rows_unioned.repeat_buyer_share, 2) as decimal(3, 2)) as repeat_buyer_share,
+        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
         rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         cast(rows_unioned.age_band_level as integer) as age_band_level,

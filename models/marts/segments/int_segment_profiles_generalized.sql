@@ -4,8 +4,10 @@
     k_anonymous_generalization() to the chosen level, with its class size
     and why it is suppressed (if it is). fct_segment_profiles publishes the
     rows that are not suppressed, without the pseudonym.
-    The quasi-identifiers, the sensitive attribute, k and l are what
-    fct_segment_profiles declares (published_privacy); this model adds how
+    The quasi-identifiers, the sensitive attribute, k and the diversity
+    (kind, l, c) are what fct_segment_profiles declares (published_privacy):
+    a class too small or not diverse enough is suppressed (class_below_k,
+    class_not_diverse). This model adds how
     each generalized quasi-identifier climbs its hierarchy, and keeps the
     others (the segment) as they are.
 -#}
@@ -51,12 +53,17 @@ profiles_joined as (
     k=published.k,
     max_suppressed_share=var('segments_max_suppressed_share'),
     sensitive_attribute=published.sensitive_attribute,
-    l=published.l,
+    diversity=published.diversity,
 ) }},
 
 final as (
     select
         records_generalized.customer_key,
+        {{ release_row_id(
+            'fct_segment_profiles',
+            ['primary_segment', 'age_band', 'region', 'tenure_band', 'lifetime_value_band'],
+            'records_generalized'
+        ) }} as release_row_id,
         records_generalized.primary_segment,
         records_generalized.age_band,
         records_generalized.region,

@@ -10,11 +10,13 @@
     The tables are the models marked meta.privacy.published in the graph,
     and all this report knows of each comes from its declaration
     (published_privacy): quasi-identifiers, subject count column, k, l.
-    Suppression is read from the model's one parent with an is_suppressed
-    column; its <quasi-identifier>_level columns say how far each
-    hierarchy was generalized, and when it has a cell_level column, only
-    its 'cell' rows count suppressed members (a total row counts them
-    again).
+    Primary suppression is read from the model's candidates (its
+    declaration's meta.privacy.release.candidates, with is_suppressed); their
+    <quasi-identifier>_level columns say how far each hierarchy was
+    generalized, and when they have a cell_level column, only 'cell' rows
+    count suppressed members (a total row counts them again). What the
+    release withholds on top, and the magnitudes it withholds, come from
+    int_release_decisions.
 
     dbt resolves ref() while it parses, before it reads any yml and before
     the graph exists, so the depends_on lines below name the published
@@ -28,6 +30,7 @@
 -- depends_on: {{ ref('rpt_campaign_performance') }}
 -- depends_on: {{ ref('rpt_cohort_retention') }}
 -- depends_on: {{ ref('rpt_lifetime_value') }}
+-- depends_on: {{ ref('int_release_decisions') }}
 {%- set tables = [] -%}
 {%- if execute -%}
     {%- set published_ids = [] -%}
@@ -40,18 +43,15 @@
                 ~ "add a `-- depends_on:` line with ref('" ~ node.name ~ "') at the top of this "
                 ~ "model") }}
         {%- endif -%}
-        {%- set sources = [] -%}
-        {%- for parent_id in node.depends_on.nodes
-            if 'is_suppressed' in (graph.nodes.get(parent_id) or {}).get('columns', {}) -%}
-            {%- do sources.append(graph.nodes[parent_id]) -%}
-        {%- endfor -%}
-        {%- if sources | length != 1 -%}
+        {%- set candidates = ((node.config.meta.get('privacy') or {}).get('release') or {})
+            .get('candidates') -%}
+        {%- set source = graph.nodes.get('model.' ~ project_name ~ '.' ~ (candidates or '')) -%}
+        {%- if source is none or 'is_suppressed' not in source.columns -%}
             {{ exceptions.raise_compiler_error(
-                "rpt_reidentification_risk: " ~ node.name ~ " must read exactly one model with an "
-                ~ "is_suppressed column (the model that decides what it releases), found "
-                ~ (sources | map(attribute='name') | join(', ') or 'none')) }}
+                "rpt_reidentification_risk: " ~ node.name ~ " must declare its candidates model "
+                ~ "(meta.privacy.release.candidates, with an is_suppressed column), found '"
+                ~ (candidates or 'none') ~ "'") }}
         {%- endif -%}
-        {%- set source = sources[0] -%}
         {%- set declared = published_privacy(node) -%}
         {%- do tables.append({
             'name': node.name,
@@ -70,7 +70,9 @@
             {%- do tables[-1].levels.append(quasi_identifier) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- for parent_id in model.depends_on.nodes if parent_id not in published_ids -%}
+    {%- set decisions_id = 'model.' ~ project_name ~ '.int_release_decisions' -%}
+    {%- for parent_id in model.depends_on.nodes
+        if parent_id not in published_ids and parent_id != decisions_id -%}
         {{ exceptions.raise_compiler_error(
             "rpt_reidentification_risk: " ~ parent_id ~ " is named in a depends_on line but is not "
             ~ "published (meta.privacy.published); remove the line") }}
@@ -83,8 +85,10 @@ with
 
 {{ table.name }}_classes as (
     {%- if table.count_column %}
+    {#- A cell of nobody is published as 0: no class, no risk. #}
     select {{ table.count_column }} as class_size
     from {{ table.relation }}
+    where {{ table.count_column }} > 0
     {%- else %}
     select count(*) as class_size
     from {{ table.relation }}
@@ -116,6 +120,36 @@ with
     from {{ table.source }}
 ),
 
+{{ table.name }}_release as (
+    {#- What the release withholds on top (secondary: differencing across every
+        published table), and the magnitudes it withholds, from
+        int_release_decisions. Records: the members of withheld cells (a total row
+        counts them again) or the records of withheld classes. #}
+    select
+        count(*) filter (
+            where release_decisions.measure is null and release_decisions.reason = 'secondary'
+        ) as secondary_suppressed_cells,
+        coalesce(sum(release_decisions.weight) filter (
+            where
+                release_decisions.measure is null and release_decisions.reason = 'secondary'
+                {%- if table.has_total_rows %}
+                and candidate_rows.cell_level = 'cell'
+                {%- endif %}
+        ), 0) as secondary_suppressed_records,
+        count(*) filter (where release_decisions.measure is not null) as withheld_magnitudes
+    from {{ ref('int_release_decisions') }} as release_decisions
+    left join (
+        select distinct
+            release_row_id
+            {%- if table.has_total_rows %},
+            cell_level
+            {%- endif %}
+        from {{ table.source }}
+    ) as candidate_rows
+        on release_decisions.row_id = candidate_rows.release_row_id
+    where release_decisions.table_name = '{{ table.name }}'
+),
+
 {{ table.name }}_risk as (
     select
         '{{ table.name }}' as table_name,
@@ -138,9 +172,13 @@ risks_unioned as (
         {{ table.name }}_risk.*,
         {{ table.name }}_suppression.suppressed_records,
         {{ table.name }}_suppression.suppressed_cells,
-        {{ table.name }}_suppression.generalization
+        {{ table.name }}_suppression.generalization,
+        {{ table.name }}_release.secondary_suppressed_records,
+        {{ table.name }}_release.secondary_suppressed_cells,
+        {{ table.name }}_release.withheld_magnitudes
     from {{ table.name }}_risk
     cross join {{ table.name }}_suppression
+    cross join {{ table.name }}_release
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -166,6 +204,9 @@ final as (
             as decimal(5, 4)) as share_records_below_k,
         cast(risks_unioned.suppressed_records as bigint) as suppressed_records,
         cast(risks_unioned.suppressed_cells as bigint) as suppressed_cells,
+        cast(risks_unioned.secondary_suppressed_records as bigint) as secondary_suppressed_records,
+        cast(risks_unioned.secondary_suppressed_cells as bigint) as secondary_suppressed_cells,
+        cast(risks_unioned.withheld_magnitudes as bigint) as withheld_magnitudes,
         risks_unioned.generalization,
         {{ as_of_date() }} as as_of_date
     from risks_unioned

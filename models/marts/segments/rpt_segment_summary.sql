@@ -1,7 +1,14 @@
+{#-
+    The rows of the segment summary that the release publishes
+    (int_release_decisions), each mean withheld (NULL) where its magnitude rules or
+    differencing across the release say so.
+-#}
+
 with
 
 segment_cells as (
     select
+        release_row_id,
         segment_name,
         cell_level,
         age_band,
@@ -11,10 +18,11 @@ segment_cells as (
         avg_orders_in_window,
         avg_recency_days,
         repeat_buyer_share,
-        is_suppressed,
         as_of_date
     from {{ ref('int_segment_cells_suppressed') }}
 ),
+
+{{ release_decided('rpt_segment_summary') }},
 
 final as (
     select
@@ -23,13 +31,20 @@ final as (
         segment_cells.age_band,
         segment_cells.region,
         segment_cells.member_count,
-        segment_cells.avg_lifetime_value_eur,
-        segment_cells.avg_orders_in_window,
-        segment_cells.avg_recency_days,
-        segment_cells.repeat_buyer_share,
+        {{ released_magnitude('segment_cells.avg_lifetime_value_eur', ['lifetime_value_eur']) }}
+            as avg_lifetime_value_eur,
+        {{ released_magnitude('segment_cells.avg_orders_in_window', ['orders_in_window']) }}
+            as avg_orders_in_window,
+        {{ released_magnitude('segment_cells.avg_recency_days', ['recency_days']) }}
+            as avg_recency_days,
+        {{ released_magnitude('segment_cells.repeat_buyer_share', ['repeat_buyer']) }}
+            as repeat_buyer_share,
         segment_cells.as_of_date
     from segment_cells
-    where not segment_cells.is_suppressed
+    inner join rows_released
+        on segment_cells.release_row_id = rows_released.row_id
+    left join magnitudes_withheld
+        on segment_cells.release_row_id = magnitudes_withheld.row_id
     order by all
 )
 

@@ -31,12 +31,24 @@ class AuditRun:
     key: str
     k: int
     l_diverse: int
+    # The project's vars (dbt_project.yml): the defaults of what published models declare.
+    variables: dict[str, Any] = field(default_factory=dict)
     # The warehouse, opened read-only, while the checks that query it run.
     con: duckdb.DuckDBPyConnection | None = None
     as_of: str | None = None
     class_sizes: dict[str, ClassSizes] = field(default_factory=dict)
+    # Per published table with a sensitive attribute: its diversity, recomputed (see
+    # checks.attribute_disclosure.table_summary).
+    attribute_disclosure: dict[str, dict[str, Any]] = field(default_factory=dict)
     erasure_counts: dict[str, int] = field(default_factory=dict)
     lineage: ProjectLineage | None = None
+    # What the release checks found, for the report's release section.
+    release: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def magnitude_rule(self) -> dict[str, Any] | None:
+        """The release's magnitude rule (var release_magnitude_rule; None: the engine's default)."""
+        return self.variables.get("release_magnitude_rule")
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -23,13 +23,18 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def class_sizes(con: duckdb.DuckDBPyConnection, node: dict) -> ClassSizes:
     """Size histogram of a published table's equivalence classes (row level: rows per
-    quasi-identifier combination; aggregated: the subject count of each cell, NULL as 0) and
-    its risk. The audit's k-anonymity check and the report read the same histogram."""
+    quasi-identifier combination; aggregated: the subject count of each cell, NULL as 0: a
+    released cell must say how many it counts) and its risk. A cell published as 0 counts
+    nobody: no class, no risk, left out. The audit's k-anonymity check and the report read the
+    same histogram."""
     meta = privacy_meta(node)
     table = relation(node)
     count_column = meta.get("subject_count_column")
     if count_column:
-        sizes_sql = f'select coalesce("{count_column}", 0) as size from {table}'
+        sizes_sql = (
+            f'select coalesce("{count_column}", 0) as size from {table} '
+            f'where "{count_column}" is distinct from 0'
+        )
     else:
         group_by = ", ".join(f'"{q}"' for q in meta.get("quasi_identifiers") or [])
         if not group_by:

@@ -7,8 +7,10 @@ report's method section, and the table in docs/auditors.md (generated from it an
 it by a unit test).
 
 Invariants (numbered as in docs/architecture.md): 1 no direct identifier past staging, 2 key
-hygiene, 3 consent, 4 erasure, 5 retention, 6 k-anonymity of published tables, 7 nothing
-published unless every test and the audit passed.
+hygiene, 3 consent, 4 erasure, 5 retention, 6 k-anonymity of published tables (each one, and
+the release as a whole), 7 nothing published unless every test and the audit passed, 8 no
+magnitude from too few or dominated contributors, 9 no confident inference of a sensitive
+attribute, 10 owner-only files.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from privseg.audit.checks import (
+    attribute_disclosure,
     build_results,
     consent,
     erasure,
     k_anonymity,
     lineage,
+    magnitude_rules,
     pii_patterns,
     raw_identifiers,
+    release_differencing,
     retention,
     secret_hygiene,
 )
@@ -88,18 +93,79 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         name="published_k_anonymity",
-        claim="published tables are {k}-anonymous and {l}-diverse",
+        claim="published tables are {k}-anonymous",
         method=(
             "For every model marked published, re-runs a GROUP BY over its declared "
             "quasi-identifiers on the warehouse and counts rows per equivalence class; every class "
-            "must hold at least k rows, and at least l distinct values of the declared sensitive "
-            "attribute. For aggregated tables, every cell's distinct-subject count must be at "
-            "least k. k and l are what each model declares (meta.privacy.k and .l), else the dbt "
-            "vars segments_k and segments_l of dbt_project.yml. The dbt k-anonymity tests are "
-            "not consulted."
+            "must hold at least k rows. For aggregated tables, every cell's distinct-subject count "
+            "must be 0 (a cell of nobody) or at least k. k is what each model declares "
+            "(meta.privacy.k), else the dbt var segments_k of dbt_project.yml. The dbt "
+            "k-anonymity tests are not consulted."
         ),
         invariants=(6,),
         run=k_anonymity.run,
+    ),
+    Check(
+        name="attribute_disclosure",
+        claim=(
+            "every released class is diverse in its sensitive attribute as declared (at least "
+            "{l} values), and no value holds more than the allowed share of one"
+        ),
+        method=(
+            "For every published row-level table with a declared sensitive attribute, counts the "
+            "published rows per equivalence class (its declared quasi-identifiers) and value, "
+            "and recomputes per class its distinct values, the entropy of its value shares and "
+            "recursive (c, l)-diversity, and the highest share of one value. Fails when a class "
+            "is not as diverse as the table declares (meta.privacy.diversity: kind distinct, "
+            "entropy or recursive, l and c, else the dbt vars segments_diversity_kind, "
+            "segments_l and segments_diversity_c), or when one value holds more of a class than "
+            "the var segments_max_inference_confidence (default 0.9), whatever kind the table "
+            "declares. Reads the published rows only; findings give counts and shares, never a "
+            "value. The dbt l_diversity tests are not consulted."
+        ),
+        invariants=(9,),
+        run=attribute_disclosure.run,
+    ),
+    Check(
+        name="release_differencing",
+        claim=(
+            "no withheld cell, remainder or sensitive sum can be narrowed by combining the "
+            "published tables of the release"
+        ),
+        method=(
+            "Builds the attacker's view of the release from what the published models hold "
+            "(exactly what the publication copies), read through each model's declaration "
+            "(meta.privacy.release in the manifest: which populations and dimensions its counts "
+            "are, which columns are sums or means of which measure), with the dimension "
+            "hierarchies and the containments of populations the build declares "
+            "(int_release_hierarchies, int_release_populations). Every published number is an "
+            "equation (a rounded mean an interval); the candidate rows the release withheld "
+            "only name cells. Linear programs (HiGHS) then bound every cell of every published "
+            "grid no released row shows, every remainder of a contained population in its "
+            "container, and every withheld sum from too few or dominated contributors. Fails "
+            "when a cell can be pinned to an interval narrower than k that is not all 0 or k "
+            "and more, or a withheld sum can be estimated to within p% of itself."
+        ),
+        invariants=(6, 8),
+        run=release_differencing.run,
+    ),
+    Check(
+        name="magnitude_rules",
+        claim=(
+            "every published sum or mean comes from enough contributors and is not dominated; "
+            "nothing derived from a withheld one is published"
+        ),
+        method=(
+            "Matches every published row with sums or means to its candidate row and recomputes, "
+            "from the candidate's statistics (sum, contributors, two largest values), the "
+            "minimum-contributor rule (k unless declared) and the dominance rule the model "
+            "declares (default: the p% rule with p = 10; (n,k)-dominance on request), for every "
+            "value that is not NULL. Also fails when a column declared as derived from a "
+            "magnitude (a rate from a count) is published where the magnitude is withheld. The "
+            "dbt test magnitude_protected is not consulted."
+        ),
+        invariants=(8,),
+        run=magnitude_rules.run,
     ),
     Check(
         name="consent",

@@ -63,6 +63,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
         key=key,
         k=int(variables["segments_k"]),
         l_diverse=int(variables["segments_l"]),
+        variables=variables,
     )
     controller = str(variables.get("privacy_controller") or "not set (var privacy_controller)")
 
@@ -91,8 +92,11 @@ def run_audit(settings: Settings, out: Path) -> dict:
         "l": audit.l_diverse,
         "status": "pass" if all(c["status"] == "pass" for c in report_checks) else "fail",
         "checks": report_checks,
+        "attribute_disclosure": audit.attribute_disclosure,
         **sections,
     }
+    if audit.release:
+        report["release"] = audit.release
     write_json_atomically(out, report)
     html_path = out.with_suffix(".html")
     write_text_atomically(html_path, render_html(report))

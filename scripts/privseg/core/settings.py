@@ -45,6 +45,9 @@ class Settings:
     target_dir: Path
     log_dir: Path
     publish_storage_version: str
+    # How the publication is shared (privseg.core.modes): PUBLISH_MODE, PUBLISH_GROUP.
+    publish_mode: str = "group"
+    publish_group: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +67,8 @@ class Settings:
             publish_storage_version=(
                 os.environ.get("PUBLISH_STORAGE_VERSION") or DEFAULT_STORAGE_VERSION
             ),
+            publish_mode=os.environ.get("PUBLISH_MODE") or "group",
+            publish_group=os.environ.get("PUBLISH_GROUP") or None,
         )
 
     def export(self) -> None:

@@ -33,5 +33,7 @@ def compact_database(path: Path) -> tuple[int, int]:
         target.unlink(missing_ok=True)
         raise
     con.close()
+    # Owner-only whatever the umask of the caller (invariant 10; the pipeline sets it too).
+    os.chmod(target, 0o600)
     os.replace(target, path)
     return before, path.stat().st_size

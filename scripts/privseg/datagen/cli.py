@@ -5,8 +5,9 @@ Usage:
         [--faults RATE] [--end-date YYYY-MM-DD] --out DIR
 
 Writes one Parquet file per raw table (``DIR/<table>.parquet``, every column VARCHAR, exactly
-as a source system would export text) plus ``DIR/generation_manifest.json``. The data ends the
-day before --end-date (default today, UTC).
+as a source system would export text) plus ``DIR/generation_manifest.json``, readable by their
+owner only (mode 600; DIR 700 when created): raw data is personal data. The data ends the day
+before --end-date (default today, UTC).
 
 Exit codes: 0 ok, 1 unexpected failure, 2 bad arguments.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from privseg.core.modes import owner_only
 from privseg.datagen.campaigns import build_campaigns, build_email_events
 from privseg.datagen.consent_events import build_consent_events
 from privseg.datagen.contract import RAW_COLUMNS
@@ -129,7 +131,13 @@ def validate(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> tuple[P
 
 
 def generate(params: Parameters, out: Path) -> dict[str, object]:
-    """Generate every table into a temp folder next to `out`, then move the files in place."""
+    """Generate every table into a temp folder next to `out`, then move the files in place;
+    every folder and file it creates is owner-only (invariant 10)."""
+    with owner_only():
+        return _generate(params, out)
+
+
+def _generate(params: Parameters, out: Path) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
     con = duckdb.connect(":memory:")

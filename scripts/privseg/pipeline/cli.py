@@ -10,8 +10,13 @@
 Write, audit, publish: nothing reaches PUBLISH_DIR unless every dbt test of the build and the
 privacy audit of that build passed; BI readers keep the previous publication until then.
 
+Everything it writes (raw demo data, the warehouse and its WAL and spill folder, target/ and
+logs/) is readable by its owner only: it sets the umask to 077 before anything runs. The
+publication is shared as PUBLISH_MODE says (privseg.core.modes).
+
 Exit codes: 0 success; 1 the build, a test or the audit failed (nothing published); 2 usage
-or configuration (missing raw tables or columns, unwritable paths, bad key).
+or configuration (missing raw tables or columns, unwritable paths, bad key, bad PUBLISH_MODE or
+PUBLISH_GROUP).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from collections.abc import Callable
 
 from privseg.core.logs import setup_logging
+from privseg.core.modes import restrict_umask
 from privseg.core.settings import Settings
 from privseg.pipeline.steps import (
     DEMO_CUSTOMERS,
@@ -56,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    # Invariant 10: owner-only files from here on, for dbt and DuckDB too (they inherit it).
+    restrict_umask()
     settings = Settings.from_env()
     settings.export()
 

@@ -17,7 +17,8 @@ from privseg.audit.context import AuditError
 from privseg.audit.runner import BUILD_RESULTS, REPORT, run_audit
 from privseg.core.dbt_runner import run_dbt
 from privseg.core.keys import ensure_pseudonym_key
-from privseg.core.settings import RAW_TABLES, Settings, missing_raw_tables
+from privseg.core.modes import ModeError, PublicationModes, shared_beyond_owner
+from privseg.core.settings import PROJECT_DIR, RAW_TABLES, Settings, missing_raw_tables
 from privseg.core.warehouse import compact_database
 from privseg.datagen.cli import main as generate_raw_data
 from privseg.publication.gate import PublishRefused
@@ -67,14 +68,19 @@ def storage_version_refused(settings: Settings) -> bool:
 
 
 def preflight(settings: Settings) -> int:
-    """Before a build: the key, writable paths, the publication's storage version, and raw
-    tables with the declared columns."""
+    """Before a build: the key, the publication's modes and storage version, writable paths,
+    and raw tables with the declared columns."""
     if storage_version_refused(settings):
         return 2
     try:
         ensure_pseudonym_key()
     except OSError as error:
         logging.error("cannot read or create the pseudonymization key file: %s", error)
+        return 2
+    try:
+        PublicationModes.resolve(settings.publish_mode, settings.publish_group)
+    except ModeError as error:
+        logging.error("%s", error)
         return 2
     for what, folder in (
         ("warehouse", settings.warehouse_path.parent),
@@ -99,6 +105,7 @@ def preflight(settings: Settings) -> int:
             ", ".join(missing),
         )
         return 2
+    warn_if_shared(settings.raw_data_dir)
     # The columns each source yml declares: checked by the same macro the build runs first.
     done = run_dbt(
         ["run-operation", "check_raw_sources", "--target", settings.target], capture=True
@@ -112,6 +119,24 @@ def preflight(settings: Settings) -> int:
         )
         return 2
     return 0
+
+
+def warn_if_shared(raw_data_dir: Path) -> None:
+    """Raw data is personal data, owner-only (invariant 10). The pipeline creates its own files
+    so; raw data it did not create (an export, or demo data from before) may be readable by
+    others: say so, with the fix, and go on (the folder is not the pipeline's to change)."""
+    loose = shared_beyond_owner([raw_data_dir])
+    if loose:
+        path, mode = loose[0]
+        logging.warning(
+            "raw data readable beyond its owner: %d files or folders in %s (e.g. %s, mode %o); "
+            "restrict them with: chmod -R go-rwx %s",
+            len(loose),
+            raw_data_dir,
+            path,
+            mode,
+            raw_data_dir,
+        )
 
 
 def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int:
@@ -165,19 +190,32 @@ def step_publish(settings: Settings) -> int:
         return 2
     audit = read_json(settings.target_dir / REPORT)
     try:
+        modes = PublicationModes.resolve(settings.publish_mode, settings.publish_group)
+    except ModeError as error:
+        logging.error("%s", error)
+        return 2
+    try:
         released = publish(
             settings.warehouse_path,
             settings.publish_dir,
             manifest,
             results,
             audit,
+            modes,
             storage_version=settings.publish_storage_version,
         )
     except PublishRefused as error:
         logging.error("nothing published (the previous publication stays): %s", error)
         return 1
+    # Let the publication's group reach it through the project's folders (search, not list).
+    modes.open_path_to(settings.publish_dir, PROJECT_DIR)
     logging.info(
-        "published release %s to %s", released["release"], settings.publish_dir / "current"
+        "published release %s to %s (%s: folders %o, files %o)",
+        released["release"],
+        settings.publish_dir / "current",
+        modes.mode,
+        modes.directory,
+        modes.file,
     )
     return 0
 

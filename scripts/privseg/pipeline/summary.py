@@ -35,7 +35,8 @@ def print_summary(settings: Settings) -> None:
         risks = {
             row[0]: row[1:]
             for row in con.sql(
-                "select table_name, k, max_prosecutor_risk, suppressed_records, suppressed_cells "
+                "select table_name, k, max_prosecutor_risk, suppressed_records, suppressed_cells, "
+                "secondary_suppressed_records, secondary_suppressed_cells, withheld_magnitudes "
                 "from segments.rpt_reidentification_risk"
             ).fetchall()
         }
@@ -65,10 +66,14 @@ def print_summary(settings: Settings) -> None:
             f"as of {published['as_of_date']})"
         )
         for table in published["tables"]:
-            k, risk, records, cells = risks.get(table["model"], (None, None, None, None))
+            k, risk, records, cells, more_records, more_cells, magnitudes = risks.get(
+                table["model"], (None,) * 7
+            )
             print(
                 f"  {table['model']:<22} {table['rows']:>8} rows, k={k}, max risk {risk}, "
-                f"withheld {records} records in {cells} cells"
+                f"withheld {records} records in {cells} cells (own size), "
+                f"{more_records} records in {more_cells} cells (release), "
+                f"{magnitudes} sums or means"
             )
     else:
         print(f"published:   nothing yet in {settings.publish_dir}")

@@ -22,6 +22,8 @@ complete; the next run removes the leftovers. A reader that has the old segments
 keeps reading it (the file stays until the reader closes it, even once its release is
 removed); reconnecting opens the new one. The current and the previous release are kept.
 Tables are written ordered by all columns, so the same data gives the same tables.
+The release is written owner-only and given the publication's modes (PUBLISH_MODE, see
+privseg.core.modes) just before it is fsynced and renamed into place.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import duckdb
 
 from privseg.core.files import write_json_atomically
 from privseg.core.manifest import published_models
+from privseg.core.modes import PublicationModes, owner_only
 from privseg.core.settings import DEFAULT_STORAGE_VERSION
 from privseg.publication.gate import PublishRefused, refusals
 
@@ -112,6 +115,7 @@ def publish(
     manifest: dict,
     results: dict,
     audit: dict,
+    modes: PublicationModes,
     storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> dict:
     """Copy the published models into a new release and make it current; return its manifest.
@@ -123,8 +127,23 @@ def publish(
     problems = refusals(manifest, results, audit)
     if problems:
         raise PublishRefused("; ".join(problems))
+    with owner_only():
+        return _publish(warehouse, publish_dir, manifest, results, audit, modes, storage_version)
+
+
+def _publish(
+    warehouse: Path,
+    publish_dir: Path,
+    manifest: dict,
+    results: dict,
+    audit: dict,
+    modes: PublicationModes,
+    storage_version: str,
+) -> dict:
     publish_dir.mkdir(parents=True, exist_ok=True)
     (publish_dir / RELEASES).mkdir(exist_ok=True)
+    for folder in (publish_dir, publish_dir / RELEASES):
+        modes.apply(folder, recursive=False)
     for name in remove_leftovers(publish_dir):
         logging.info("publish: removed %s", name)
 
@@ -179,6 +198,7 @@ def publish(
         "tables": tables,
     }
     write_json_atomically(work / MANIFEST, publication)
+    modes.apply(work)
     for path in [work / DATABASE, *(work / PARQUET).iterdir(), work / PARQUET, work]:
         _fsync(path)
 

@@ -7,9 +7,10 @@ meta tag (default-src 'none') makes the browser refuse any load even if a future
 one by mistake. Every string from the report (table and column names come from dbt metadata)
 is escaped.
 
-Sections (ids are stable; tests look them up): summary, checks, published-tables, charts,
-ropa, method. A partial report (an audit that failed half-way) renders what it holds and says
-what is missing.
+Sections (ids are stable; tests look them up): summary, checks, published-tables, release
+(the release as a whole: the attacker model, and per table what release_differencing and
+magnitude_rules found), charts, ropa, method. A partial report (an audit that failed half-way)
+renders what it holds and says what is missing.
 
 Modules: html (the page), charts (SVG geometry), environment (Jinja2), values (reading a
 partial report, formatting numbers), cli (scripts/audit_report.py).

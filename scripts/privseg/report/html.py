@@ -24,6 +24,7 @@ SECTIONS = {
     "summary": "Summary",
     "checks": "Checks",
     "published-tables": "Published tables",
+    "release": "The release as a whole",
     "charts": "Charts",
     "ropa": "Record of processing activities",
     "method": "Method",
@@ -62,7 +63,11 @@ OPTIONAL_PARTS = {
     "quarantine": "quarantine counts",
     "erasure": "erasure counts",
     "ropa": "record of processing activities",
+    "release": "release-level results (differencing and magnitude rules)",
 }
+
+# Exposures listed in the release section; the JSON report holds every one.
+MAX_EXPOSURES = 100
 
 
 def render_html(report: dict) -> str:
@@ -84,18 +89,25 @@ def render_html(report: dict) -> str:
         ],
         step_styles=STEP_STYLES,
         classification_styles=CLASSIFICATION_STYLES,
-        tables=[_table(table, report.get("k")) for table in dicts(report.get("published_tables"))],
+        tables=[
+            _table(table, report.get("k"), as_dict(report.get("attribute_disclosure")))
+            for table in dicts(report.get("published_tables"))
+        ],
         charts=_charts(report),
+        release=_release(report),
         methods=_methods(report),
     )
 
 
-def _table(table: dict, k: Any) -> dict:
-    """A published table's card: its facts and, per column, lineage paths and protections."""
+def _table(table: dict, k: Any, diversity: dict) -> dict:
+    """A published table's card: its facts, the diversity of its sensitive attribute (check
+    attribute_disclosure) and, per column, lineage paths and protections."""
     smallest, k_value = number(table.get("smallest_class")), number(k)
+    name = table.get("name", "unnamed")
     return {
         "table": table,
-        "name": table.get("name", "unnamed"),
+        "name": name,
+        "diversity": as_dict(diversity.get(name)),
         "unit": "cells" if table.get("kind") == "aggregated" else "equivalence classes",
         "below_k": smallest is not None and k_value is not None and smallest < k_value,
         "columns": [_column(column) for column in dicts(table.get("columns"))],
@@ -131,6 +143,73 @@ def _column(column: dict) -> dict:
                 seen_steps.add((step, alarming))
                 badges.append({"step": step, "alarm": alarming})
     return {"column": column, "paths": paths, "badges": badges, "alarm": alarm}
+
+
+def _release(report: dict) -> dict[str, Any] | None:
+    """The release section: the attacker model's parameters and size, per published table what
+    the release checks found, and the exposures (None when the report has no release part)."""
+    if "release" not in report:
+        return None
+    release = as_dict(report.get("release"))
+    differencing = as_dict(release.get("differencing"))
+    magnitudes = as_dict(release.get("magnitude_rules"))
+    rule = as_dict(differencing.get("magnitude_rule")) or as_dict(magnitudes.get("rule"))
+    exposures = dicts(differencing.get("exposures"))
+    counted = as_dict(differencing.get("tables"))
+    checked = as_dict(magnitudes.get("tables"))
+    tables = []
+    for name in sorted(set(counted) | set(checked)):
+        document, rules = as_dict(counted.get(name)), as_dict(checked.get(name))
+        exposed = number(document.get("exposures")) or 0
+        broken = number(rules.get("broken")) or 0
+        tables.append(
+            {
+                "name": name,
+                "document": document,
+                "rules": rules,
+                "has_magnitudes": bool(rules),
+                "failed": exposed > 0 or broken > 0,
+            }
+        )
+    seconds = as_dict(differencing.get("seconds"))
+    return {
+        "status": differencing.get("status"),
+        "error": differencing.get("error"),
+        "k": differencing.get("k", report.get("k")),
+        "rule": rule,
+        "rule_text": _rule_text(rule, differencing.get("k", report.get("k"))),
+        "variables": differencing.get("variables"),
+        "released_counts": differencing.get("released_counts"),
+        "count_targets": differencing.get("count_targets"),
+        "magnitude_targets": differencing.get("magnitude_targets"),
+        "seconds": (number(seconds.get("read")) or 0) + (number(seconds.get("bound")) or 0)
+        if seconds
+        else None,
+        "tables": tables,
+        "exposures": exposures[:MAX_EXPOSURES],
+        "more_exposures": max(0, len(exposures) - MAX_EXPOSURES),
+        "ran_magnitudes": "magnitude_rules" in release,
+        "ran_differencing": "differencing" in release,
+    }
+
+
+def _rule_text(rule: dict, k: Any) -> str:
+    """The magnitude rules in words: minimum contributors and the dominance rule."""
+    minimum = rule.get("min_contributors", k if k is not None else "k")
+    if rule.get("dominance", "p_percent") == "nk":
+        dominance = (
+            f"({rule.get('n', 2)}, {rule.get('k_percent', 85)}%)-dominance: the "
+            f"{rule.get('n', 2)} largest contributors hold at most {rule.get('k_percent', 85)}% "
+            "of the sum"
+        )
+    else:
+        p = rule.get("p", 10)
+        dominance = (
+            f"p% rule with p = {p}: the rest of the sum, beyond its two largest contributors, "
+            f"is at least {p}% of the largest, so the second largest cannot estimate the "
+            f"largest to within {p}%"
+        )
+    return f"at least {minimum} contributors; {dominance}"
 
 
 def _charts(report: dict) -> dict[str, Markup | None]:

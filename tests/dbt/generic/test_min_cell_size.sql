@@ -1,6 +1,7 @@
 {#
-    Invariant 6 for aggregated tables: every released row (cell) counts at
-    least k distinct subjects in its subject count column. The column and
+    Invariant 6 for aggregated tables: every released row (cell) counts 0
+    or at least k distinct subjects in its subject count column (a cell of
+    nobody is published as 0). The column and
     k are the tested model's declaration (published_privacy:
     meta.privacy.subject_count_column, meta.privacy.k or var segments_k);
     arguments are for a model that declares nothing (a fixture): the
@@ -23,7 +24,7 @@ validation_errors as (
     from {{ model }}
     where
         {{ settings.subject_count_column }} is null
-        or {{ settings.subject_count_column }} < {{ settings.k | int }}
+        or {{ settings.subject_count_column }} between 1 and {{ settings.k | int }} - 1
     group by {{ settings.subject_count_column }}
 )
 

@@ -4,9 +4,11 @@ One dbt run on a copy of the session warehouse adds fixture models that pass the
 break the audit's promises (their metadata lies, or their protecting test is filtered away):
 a mart that copies an email address under a "behavioral" label, a consent-filtered mart that
 skips the consent join, and a model that writes the key. Then the copy is tampered with as a
-bypassed pipeline would leave it: a published cell and a published class below k, an erased
-subject's pseudonym and an expired row. The audit must exit 1 and name each check and table,
-and its reports must not contain the values it found."""
+bypassed pipeline would leave it: a published cell and a published class below k, a published
+class skewed so that one top category holds all but one of its records (distinct 2-diversity
+lets it through), an erased subject's pseudonym and an expired row (the class moved out of the
+age bands also leaves the release unmodellable). The audit must exit 1 and name each check and
+table, and its reports must not contain the values it found."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter, defaultdict
 
 import duckdb
 import pytest
@@ -127,6 +130,7 @@ def broken_audit(tmp_path_factory, built):
             "update segments.fct_segment_profiles set age_band = 'tampered' "
             "where rowid in (select rowid from segments.fct_segment_profiles limit 2)"
         )
+        _plant_a_skewed_class(con)
         con.execute(
             "update pseudonymized.int_customers_pseudonymized set customer_key = ? "
             "where rowid = (select min(rowid) from pseudonymized.int_customers_pseudonymized)",
@@ -153,6 +157,63 @@ def broken_audit(tmp_path_factory, built):
     return project, done, report, column
 
 
+PROFILE_CLASS = "primary_segment, age_band, region, tenure_band, lifetime_value_band"
+
+
+def _plant_a_skewed_class(con: duckdb.DuckDBPyConnection) -> None:
+    """The largest released class of fct_segment_profiles with two or more top categories keeps
+    them all but one row's: its most frequent value then holds all records but one."""
+    condition = " and ".join(f"{c} = ?" for c in PROFILE_CLASS.split(", "))
+    (*qi, size) = con.execute(
+        f"select {PROFILE_CLASS}, count(*) from segments.fct_segment_profiles "
+        "where age_band <> 'tampered' group by all having count(distinct top_category) >= 2 "
+        f"order by count(*) desc, {PROFILE_CLASS} limit 1"
+    ).fetchone()
+    assert size > 10, "all records but one of a class above 10 are above the 90% bound"
+    (frequent,) = con.execute(
+        f"select top_category from segments.fct_segment_profiles where {condition} "
+        "group by top_category order by count(*) desc, top_category limit 1",
+        qi,
+    ).fetchone()
+    con.execute(
+        f"update segments.fct_segment_profiles set top_category = ? where {condition} "
+        "and rowid <> (select min(rowid) from segments.fct_segment_profiles "
+        f"where {condition} and top_category <> ?)",
+        [frequent, *qi, *qi, frequent],
+    )
+
+
+def _diversity_findings(project) -> list[str]:
+    """The attribute_disclosure findings recomputed here, independently of the audit: recursive
+    (9, 2)-diversity and the 90% bound, over the published rows."""
+    classes: dict[tuple, Counter] = defaultdict(Counter)
+    for *qi, value in project.query(
+        f"select {PROFILE_CLASS}, top_category from segments.fct_segment_profiles"
+    ):
+        classes[tuple(qi)][value] += 1
+    not_diverse = [
+        c
+        for c in classes.values()
+        if len(c) < 2 or max(c.values()) >= 9 * (c.total() - max(c.values()))
+    ]
+    above = [c for c in classes.values() if max(c.values()) / c.total() > 0.9]
+    findings = []
+    if not_diverse:
+        findings.append(
+            f"fct_segment_profiles: {len(not_diverse)} classes "
+            f"({sum(c.total() for c in not_diverse)} records) are not recursive (c=9, l=2)-diverse "
+            "in top_category"
+        )
+    if above:
+        top = max(classes.values(), key=lambda c: (max(c.values()) / c.total(), c.total()))
+        findings.append(
+            f"fct_segment_profiles: {len(above)} classes ({sum(c.total() for c in above)} records) "
+            "let one top_category value be inferred with more than 90% confidence (highest share "
+            f"{max(top.values()) / top.total():.2f}: {max(top.values())} of {top.total()} records)"
+        )
+    return findings
+
+
 def _findings(report: dict, check: str) -> list[str]:
     (entry,) = [c for c in report["checks"] if c["name"] == check]
     assert entry["status"] == ("fail" if entry["findings"] else "pass")
@@ -160,7 +221,7 @@ def _findings(report: dict, check: str) -> list[str]:
 
 
 def test_the_audit_fails_naming_each_broken_check_and_table(broken_audit):
-    _, done, report, retention_column = broken_audit
+    project, done, report, retention_column = broken_audit
     assert done.returncode == 1, done.stderr[-3000:]
     assert report["status"] == "fail"
     lineage = _findings(report, "lineage")
@@ -174,6 +235,15 @@ def test_the_audit_fails_naming_each_broken_check_and_table(broken_audit):
     assert {f.split(":")[0] for f in k_anonymity} == {"fct_segment_profiles", "rpt_segment_summary"}
     assert "fct_segment_profiles: 1 equivalence classes below k=10 (smallest 2)" in k_anonymity
     assert "rpt_segment_summary: 1 cells count fewer than k=10 subjects" in k_anonymity
+    # The release as a whole cannot be modelled with a value outside its declared hierarchy.
+    assert (
+        "fct_segment_profiles.age_band: 1 distinct values are not in the hierarchy of age_band "
+        "(int_release_hierarchies)"
+    ) in _findings(report, "release_differencing")
+    # The skewed class is large enough and holds two values: only the diversity check sees it.
+    diversity = _findings(report, "attribute_disclosure")
+    assert len(diversity) == 2, diversity
+    assert diversity == _diversity_findings(project), diversity
     assert [f.split(":")[0] for f in _findings(report, "erasure")] == [
         "pseudonymized.int_customers_pseudonymized.customer_key"
     ]

@@ -78,7 +78,7 @@ def incremental(tmp_path_factory, faulty_raw):
     root = tmp_path_factory.mktemp("incremental")
     project = DbtProject(root / "run", link_raw(faulty_raw, root / "raw"))
     project.root.mkdir()
-    # The segments and measurement downstream are not part of this scenario: left out.
+    # The segments, measurement and release downstream are not part of this scenario: left out.
     first = project.dbt(
         "build",
         "--resource-type",
@@ -88,6 +88,7 @@ def incremental(tmp_path_factory, faulty_raw):
         "--exclude",
         "marts.segments",
         "marts.measurement",
+        "marts.release",
         as_of=EARLIER,
     )
     assert first.success, first.output[-3000:]
@@ -120,7 +121,12 @@ def incremental(tmp_path_factory, faulty_raw):
         "max_ordered": project.query("select max(ordered_date) from behavior.fct_orders")[0][0],
     }
     second = project.dbt(
-        "build", *WITHOUT_UNIT_TESTS, "marts.segments", "marts.measurement", as_of=AS_OF
+        "build",
+        *WITHOUT_UNIT_TESTS,
+        "marts.segments",
+        "marts.measurement",
+        "marts.release",
+        as_of=AS_OF,
     )
     assert second.success, second.output[-3000:]
 

@@ -3,15 +3,19 @@ summary that says where everything is. Publication is write-audit-publish:
 readers keep answering during a run, a failed test or audit publishes
 nothing, a SIGKILL in the build or in the publication leaves the previous
 publication complete, and the same data and key publish the same tables.
+Raw data, the warehouse and the artifacts are owner-only and the publication
+is shared as PUBLISH_MODE says, whatever the umask the pipeline starts with.
 Bad set-ups exit 2 with a message."""
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -55,6 +59,10 @@ def _command(root: Path, *args: str, project: Path = PROJECT_DIR) -> list[str]:
     return [sys.executable, str(project / "scripts" / "pipeline.py"), *args]
 
 
+# The umask of most machines (files 644): owner-only outputs are the pipeline's own doing.
+PERMISSIVE_UMASK = 0o022
+
+
 def _pipeline(
     root: Path, *args: str, project: Path = PROJECT_DIR, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
@@ -64,6 +72,7 @@ def _pipeline(
         capture_output=True,
         text=True,
         check=False,
+        umask=PERMISSIVE_UMASK,
     )
 
 
@@ -121,6 +130,9 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "build_results",
         "lineage",
         "published_k_anonymity",
+        "attribute_disclosure",
+        "release_differencing",
+        "magnitude_rules",
         "consent",
         "erasure",
         "retention",
@@ -328,7 +340,15 @@ def test_the_audit_report_and_the_docs_open_offline_in_a_browser(first_run, tmp_
     report = target / "privacy_audit.html"
     net_log = tmp_path / "report.netlog.json"
     dom = run_chromium(report, tmp_path / "report", "--dump-dom", f"--log-net-log={net_log}").stdout
-    for section in ("summary", "checks", "published-tables", "charts", "ropa", "method"):
+    for section in (
+        "summary",
+        "checks",
+        "published-tables",
+        "release",
+        "charts",
+        "ropa",
+        "method",
+    ):
         assert f'<section id="{section}">' in dom, section
     assert dom.count("<svg") >= 3 + len(PUBLISHED_TABLES)
     assert all(table in dom for table in PUBLISHED_TABLES)
@@ -395,6 +415,77 @@ def test_failed_dbt_test_publishes_nothing(first_run, tmp_path):
     assert _publication_fingerprint(published) == before
     refused = _pipeline(root, "publish", project=project)
     assert refused.returncode == 1 and "assert_fixture_fails" in refused.stderr
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    """Relative path -> permission bits of `folder` and everything in it (not via links)."""
+    return {
+        str(path.relative_to(folder)): stat.S_IMODE(path.lstat().st_mode)
+        for path in [folder, *folder.rglob("*")]
+        if not path.is_symlink()
+    }
+
+
+def _unexpected(modes: dict[str, int], folder: int, file: int, root: Path) -> dict[str, str]:
+    return {
+        name: oct(mode)
+        for name, mode in modes.items()
+        if mode != (folder if (root / name).is_dir() else file)
+    }
+
+
+def test_raw_data_warehouse_and_artifacts_are_owner_only_and_the_publication_group_readable(
+    first_run,
+):
+    """Invariant 10 on a real run started with umask 022 (PUBLISH_MODE unset: group)."""
+    root, done = first_run
+    for private in ("raw", "target", "logs", "secrets"):
+        folder = root / private
+        assert _unexpected(_modes(folder), 0o700, 0o600, folder) == {}, private
+    # The warehouse, its WAL and its spill folder, whichever a run leaves behind.
+    warehouse_files = [p for p in root.iterdir() if p.name.startswith("warehouse.duckdb")]
+    assert warehouse_files
+    for path in [*warehouse_files, root / "tmp"]:
+        if path.exists():
+            expected = 0o700 if path.is_dir() else 0o600
+            assert stat.S_IMODE(path.stat().st_mode) == expected, path
+    published = root / "published"
+    release = (published / "current").resolve()
+    assert _unexpected(_modes(release), 0o750, 0o640, release) == {}
+    for folder in (published, published / "releases"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750, folder
+    assert "(group: folders 750, files 640)" in done.stderr
+    assert "readable beyond its owner" not in done.stderr
+
+
+def _group_to_share_with() -> grp.struct_group | None:
+    mine = set(os.getgroups()) if os.geteuid() != 0 else {g.gr_gid for g in grp.getgrall()}
+    return next((g for g in grp.getgrall() if g.gr_gid in mine and g.gr_gid != os.getegid()), None)
+
+
+def test_the_publication_is_shared_as_publish_mode_and_publish_group_say(first_run, tmp_path):
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    wrong = _pipeline(root, "publish", env={"PUBLISH_MODE": "everyone"})
+    assert wrong.returncode == 2
+    assert "PUBLISH_MODE must be one of group, owner, got 'everyone'" in wrong.stderr
+    assert _publication_fingerprint(published) == before, "nothing published"
+
+    owner = _pipeline(root, "publish", env={"PUBLISH_MODE": "owner"})
+    assert owner.returncode == 0, owner.stderr[-2000:]
+    release = (published / "current").resolve()
+    assert _unexpected(_modes(release), 0o700, 0o600, release) == {}
+
+    group = _group_to_share_with()
+    if group is None:
+        pytest.skip("this user belongs to no group besides its primary one")
+    shared = _pipeline(root, "publish", env={"PUBLISH_GROUP": group.gr_name})
+    assert shared.returncode == 0, shared.stderr[-2000:]
+    release = (published / "current").resolve()
+    assert _unexpected(_modes(release), 0o750, 0o640, release) == {}
+    assert {p.stat().st_gid for p in [release, *release.rglob("*")]} == {group.gr_gid}
+    assert published.stat().st_gid == group.gr_gid
 
 
 def test_build_without_raw_data_exits_2_naming_the_tables(tmp_path):

@@ -1,8 +1,8 @@
 """Segments on the session build: membership follows the seed's rules and
-purposes, the published tables are k-anonymous and l-diverse (recomputed here,
-independently of the dbt tests), secondary suppression leaves nothing to
-subtract, the generalization is the least one within the suppression limit,
-and the risk report agrees with the tables."""
+purposes, the published tables are k-anonymous and recursive (c, l)-diverse
+(recomputed here, independently of the dbt tests), secondary suppression leaves
+nothing to subtract, the generalization is the least one within the suppression
+limit, and the risk report agrees with the tables."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from collections import Counter, defaultdict
 import pytest
 
 K = 10  # var segments_k (default)
-L = 2  # var segments_l (default)
+L = 2  # fct_segment_profiles: meta.privacy.diversity.l
+C = 9  # fct_segment_profiles: meta.privacy.diversity.c (kind recursive)
 MAX_SUPPRESSED_SHARE = 0.05  # var segments_max_suppressed_share (default)
 PROFILE_QUASI_IDENTIFIERS = [
     "primary_segment",
@@ -86,16 +87,25 @@ def _classes(rows: list[tuple]) -> Counter:
     return Counter(rows)
 
 
-def test_published_row_level_table_is_k_anonymous_and_l_diverse_without_pseudonyms(built):
+def _recursive_diverse(values: Counter) -> bool:
+    """Recursive (C, L)-diversity of one class: at least L values, and the most frequent one's
+    records below C times the records outside the L-1 most frequent values."""
+    ranked = sorted(values.values(), reverse=True)
+    return len(ranked) >= L and ranked[0] < C * sum(ranked[L - 1 :])
+
+
+def test_published_row_level_table_is_k_anonymous_and_diverse_without_pseudonyms(built):
     qi = ", ".join(PROFILE_QUASI_IDENTIFIERS)
     rows = built.query(f"select {qi}, top_category from segments.fct_segment_profiles")
     assert rows, "the demo data should leave some profiles published"
     sizes = _classes([row[:-1] for row in rows])
     assert min(sizes.values()) >= K
-    diversity = defaultdict(set)
+    diversity: dict[tuple, Counter] = defaultdict(Counter)
     for row in rows:
-        diversity[row[:-1]].add(row[-1])
-    assert min(len(values) for values in diversity.values()) >= L
+        diversity[row[:-1]][row[-1]] += 1
+    assert all(_recursive_diverse(values) for values in diversity.values())
+    # No top category holds 90% or more of a class (invariant 9).
+    assert max(max(v.values()) / v.total() for v in diversity.values()) < 0.9
     for row in rows:
         assert not any(isinstance(value, str) and PSEUDONYM.match(value) for value in row)
 
@@ -142,18 +152,18 @@ def _chosen_levels(rows: list[tuple], hierarchies: int) -> tuple[int, ...]:
     rows: (subject, fixed qi, (level0, level1) per hierarchy..., sensitive)."""
     best = None
     for combo in itertools.product(range(3), repeat=hierarchies):
-        classes = defaultdict(lambda: (set(), set()))
-        for subject, fixed, *levels, sensitive in rows:
+        classes: dict[tuple, Counter] = defaultdict(Counter)
+        for _, fixed, *levels, sensitive in rows:  # one row per subject
             generalized = [lv[c] if c < 2 else "any" for lv, c in zip(levels, combo, strict=True)]
-            key = (fixed, *generalized)
-            classes[key][0].add(subject)
-            classes[key][1].add(sensitive)
+            classes[(fixed, *generalized)][sensitive] += 1
         suppressed = sum(
-            len(subjects)
-            for subjects, values in classes.values()
-            if len(subjects) < K or len(values) < L
+            values.total()
+            for values in classes.values()
+            if values.total() < K or not _recursive_diverse(values)
         )
-        rank = (not suppressed <= MAX_SUPPRESSED_SHARE * len(rows), sum(combo), suppressed)
+        within = suppressed <= MAX_SUPPRESSED_SHARE * len(rows)
+        # Within the limit: the least generalized; else the fewest suppressed.
+        rank = (not within, sum(combo) if within else 0, suppressed, sum(combo))
         if best is None or rank < best[0]:
             best = (rank, combo)
     return best[1]

@@ -46,8 +46,12 @@ def test_every_check_is_fully_declared() -> None:
 
 def test_the_claim_names_k_and_l_in_the_docs_and_their_values_in_a_report() -> None:
     check = registry.BY_NAME["published_k_anonymity"]
-    assert check.claim_for() == "published tables are k-anonymous and l-diverse"
-    assert check.claim_for(10, 2) == "published tables are 10-anonymous and 2-diverse"
+    assert check.claim_for() == "published tables are k-anonymous"
+    assert check.claim_for(10, 2) == "published tables are 10-anonymous"
+    diversity = registry.BY_NAME["attribute_disclosure"]
+    assert "(at least l values)" in diversity.claim_for()
+    assert "(at least 2 values)" in diversity.claim_for(10, 2)
+    assert diversity.invariants == (9,)
 
 
 def test_writing_the_table_replaces_only_the_block(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from privseg import report as audit_report
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 ARTIFACT = PROJECT_DIR / "target" / "test-artifacts" / "privacy_audit_sample.png"
-SECTION_IDS = ["summary", "checks", "published-tables", "charts", "ropa", "method"]
+SECTION_IDS = ["summary", "checks", "published-tables", "release", "charts", "ropa", "method"]
 XSS_NAME = 'fct_<script>alert("x")</script>'
 
 
@@ -230,6 +230,64 @@ def sample_report() -> dict:
             {"source_table": "web.events", "reason": "missing_key", "rows": 1},
         ],
         "erasure": {"requests": 40, "tombstones": 40, "found_after_erasure": 0},
+        "release": {
+            "differencing": {
+                "status": "fail",
+                "k": 10,
+                "magnitude_rule": {"dominance": "p_percent", "p": 10},
+                "variables": 2517,
+                "released_counts": 1581,
+                "count_targets": 2379,
+                "magnitude_targets": 1386,
+                "seconds": {"read": 0.6, "bound": 17.4},
+                "tables": {
+                    "fct_segment_profiles": {
+                        "rows_published": 82,
+                        "rows_withheld": 58,
+                        "magnitudes_published": 0,
+                        "magnitudes_withheld": 0,
+                        "exposures": 1,
+                    },
+                    "rpt_segment_performance": {
+                        "rows_published": 412,
+                        "rows_withheld": 9,
+                        "magnitudes_published": 800,
+                        "magnitudes_withheld": 12,
+                        "exposures": 1,
+                    },
+                },
+                "exposures": [
+                    {
+                        "kind": "cell",
+                        "cell": "analytics_buyers [age_band=35-44, primary_segment=at_risk]",
+                        "tables": ["fct_segment_profiles"],
+                        "low": 0.0,
+                        "high": 4.0,
+                        "required": "0, at least 10, or an interval at least 10 wide",
+                    },
+                    {
+                        "kind": "magnitude",
+                        "cell": "revenue_eur of analytics_buyers [segment=at_risk, week=w07]",
+                        "tables": ["rpt_segment_performance"],
+                        "low": None,
+                        "high": None,
+                        "required": "at least 10% either side of the true sum",
+                    },
+                ],
+            },
+            "magnitude_rules": {
+                "status": "pass",
+                "rule": {"dominance": "p_percent", "p": 10},
+                "tables": {
+                    "rpt_segment_performance": {
+                        "name": "rpt_segment_performance",
+                        "checked": 790,
+                        "withheld": 10,
+                        "broken": 0,
+                    }
+                },
+            },
+        },
         "ropa": {
             "controller": "Example Retail Ltd (made up)",
             "generated_from": "dbt metadata",
@@ -401,8 +459,38 @@ def test_empty_data_renders_no_data(rendered: str) -> None:
     assert "no row was quarantined</text>" in svg_by_id(charts, "chart-quarantine")
 
 
+def test_the_release_section_explains_the_attacker_and_shows_each_table(rendered: str) -> None:
+    release = section_html(rendered, "release")
+    assert "holds every table of this publication at once" in release
+    assert "p% rule with p = 10" in release and "at least 10 contributors" in release
+    for fact in ("2,517", "1,581", "2,379", "1,386", "18.0 s"):
+        assert f"<dd>{fact}</dd>" in release, fact
+    rows = re.findall(r"<tr class=\"([^\"]*)\"><td>.*?<code>([^<]+)</code>", release, re.S)
+    assert [(css, name) for css, name in rows] == [
+        ("row-fail", "fct_segment_profiles"),
+        ("row-fail", "rpt_segment_performance"),
+    ]
+    assert "no magnitudes" in release  # the row-level table
+    exposures = release.split('class="grid compact exposures"')[1]
+    assert "analytics_buyers [age_band=35-44, primary_segment=at_risk]" in exposures
+    assert "0..4" in exposures
+    # A withheld sum's range would be close to the value withheld: not shown.
+    assert exposures.count("not shown") == 1
+
+
+def test_the_release_section_lists_a_bounded_number_of_exposures() -> None:
+    report = sample_report()
+    differencing = report["release"]["differencing"]
+    differencing["exposures"] = differencing["exposures"][:1] * 130
+    release = section_html(audit_report.render_html(report), "release")
+    assert release.count("<td>cell</td>") == 100
+    assert "… and 30 more in <code>privacy_audit.json</code>" in release
+    assert "<dd>130</dd>" in release
+
+
 @pytest.mark.parametrize(
-    "missing", ["ropa", "segment_sizes", "consent_coverage", "quarantine", "published_tables"]
+    "missing",
+    ["ropa", "segment_sizes", "consent_coverage", "quarantine", "published_tables", "release"],
 )
 def test_a_missing_optional_section_says_not_available(missing: str) -> None:
     report = sample_report()
