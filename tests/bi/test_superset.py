@@ -92,7 +92,10 @@ def _rows(rows: list[dict], keys: list[str]) -> list[tuple]:
 
 
 def _cell_matches(text: str, expected) -> bool:
-    """A rendered cell shows the value (as formatted: thousands separators, %, rounding)."""
+    """A rendered cell shows the value (as formatted: thousands separators, %, rounding); a
+    NULL (a mean or rate the release withholds) shows as Superset's N/A."""
+    if expected is None:
+        return text == "N/A"
     if isinstance(expected, date):
         return text == expected.isoformat()
     if not isinstance(expected, Decimal | int | float):
