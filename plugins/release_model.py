@@ -391,12 +391,18 @@ class AttackerModel:
             return cached
         population, items = cell
         key = dict(items)
+        # Any clique holding the cell's dimensions at its levels or finer gives the same number
+        # (the separators equate them); the shortest expression keeps the rows sparse.
+        expression = None
         for clique in self.cliques.get(population, ()):
             if self._covers(clique, key):
-                expression = self._expression_in(clique, key)
-                self._expressions[cell] = expression
-                return expression
-        raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
+                found = self._expression_in(clique, key)
+                if expression is None or len(found) < len(expression):
+                    expression = found
+        if expression is None:
+            raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
+        self._expressions[cell] = expression
+        return expression
 
 
 def _is_junction_tree(cliques: Sequence[frozenset[str]]) -> bool:
