@@ -7,13 +7,21 @@ its hierarchy (age band -> broad band -> any). The same population counted in tw
 overlapping cells links them: every count is a margin of every finer one, whatever table it is
 published in.
 
-The attacker's unknowns are the population's counts in the finest cells of each maximal set of
-dimensions that one table uses (the cliques of a junction tree; where the sets do not form a
-tree, one joint table of every dimension, so the attacker is never under-estimated). Each
-released count is a linear equation over them; neighbouring cliques agree on the dimensions
-they share. A population contained in another (the recipients of one campaign among the buyers
-of a segment, the buyers active in one month of a cohort, a segment whose members all belong to
-another) counts at most as many as its container in every common cell.
+The attacker's unknowns are the population's counts in the cells of each maximal (dimension,
+level) set that one table uses, at that table's own levels: the profiles by finest region and
+the summary by broad region are two grids, not the grid of their common refinement. These are
+the cliques of a junction tree, where a clique "knows" a dimension at its level and every
+coarser one; neighbouring cliques agree on their sums over the dimensions they share, rolled up
+to the coarser of their two levels. Cliques that agree on a tree's separators are the margins of
+some table of every dimension at the finest levels (whole-numbered when they are), so the
+attacker's feasible set of the published numbers is that of the joint table, at the cost of the
+sum of the grids instead of their product. Where the sets do not form a tree, the maximal sets
+of dimensions at the finest level any table uses, if those do; else one joint table of every
+dimension, so the attacker is never under-estimated. Each released count is a linear equation
+over the cells of a clique that holds its dimensions at its levels or finer. A population
+contained in another (the recipients of one campaign among the buyers of a segment, the buyers
+active in one month of a cohort, a segment whose members all belong to another) counts at most
+as many as its container in every common cell.
 
 release_bounds.py bounds cells of this model; release_protection.py reads the release document
 and decides what to withhold.
@@ -392,13 +400,17 @@ class AttackerModel:
         population, items = cell
         key = dict(items)
         # Any clique holding the cell's dimensions at its levels or finer gives the same number
-        # (the separators equate them); the shortest expression keeps the rows sparse.
-        expression = None
-        for clique in self.cliques.get(population, ()):
-            if self._covers(clique, key):
-                found = self._expression_in(clique, key)
-                if expression is None or len(found) < len(expression):
-                    expression = found
+        # (the separators equate them); the first (most dimensions) is taken. The shortest
+        # expression gives the same bounds too, but the solver's dual values, and so which
+        # released count secondary suppression withholds, depend on the rows' form.
+        expression = next(
+            (
+                self._expression_in(clique, key)
+                for clique in self.cliques.get(population, ())
+                if self._covers(clique, key)
+            ),
+            None,
+        )
         if expression is None:
             raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
         self._expressions[cell] = expression
