@@ -7,13 +7,21 @@ its hierarchy (age band -> broad band -> any). The same population counted in tw
 overlapping cells links them: every count is a margin of every finer one, whatever table it is
 published in.
 
-The attacker's unknowns are the population's counts in the finest cells of each maximal set of
-dimensions that one table uses (the cliques of a junction tree; where the sets do not form a
-tree, one joint table of every dimension, so the attacker is never under-estimated). Each
-released count is a linear equation over them; neighbouring cliques agree on the dimensions
-they share. A population contained in another (the recipients of one campaign among the buyers
-of a segment, the buyers active in one month of a cohort, a segment whose members all belong to
-another) counts at most as many as its container in every common cell.
+The attacker's unknowns are the population's counts in the cells of each maximal (dimension,
+level) set that one table uses, at that table's own levels: the profiles by finest region and
+the summary by broad region are two grids, not the grid of their common refinement. These are
+the cliques of a junction tree, where a clique "knows" a dimension at its level and every
+coarser one; neighbouring cliques agree on their sums over the dimensions they share, rolled up
+to the coarser of their two levels. Cliques that agree on a tree's separators are the margins of
+some table of every dimension at the finest levels (whole-numbered when they are), so the
+attacker's feasible set of the published numbers is that of the joint table, at the cost of the
+sum of the grids instead of their product. Where the sets do not form a tree, the maximal sets
+of dimensions at the finest level any table uses, if those do; else one joint table of every
+dimension, so the attacker is never under-estimated. Each released count is a linear equation
+over the cells of a clique that holds its dimensions at its levels or finer. A population
+contained in another (the recipients of one campaign among the buyers of a segment, the buyers
+active in one month of a cohort, a segment whose members all belong to another) counts at most
+as many as its container in every common cell.
 
 release_bounds.py bounds cells of this model; release_protection.py reads the release document
 and decides what to withhold.
@@ -259,42 +267,79 @@ class AttackerModel:
                     raise ReleaseModelError(f"population {population!r}: unknown dimension {dim!r}")
                 finest[dim] = min(level, finest.get(dim, level))
         self.finest[population] = finest
-        dim_sets = {frozenset(d for d, _ in s) for s in signatures} or {frozenset()}
-        maximal = sorted(
-            (s for s in dim_sets if not any(s < other for other in dim_sets)),
-            key=lambda s: (-len(s), sorted(s)),
-        )
-        if not _is_junction_tree(maximal):
-            maximal = [frozenset().union(*maximal)]
         cliques = []
-        for dims in maximal:
-            ordered = tuple(sorted(dims))
-            levels = tuple(finest[d] for d in ordered)
-            domains = [
-                self.hierarchies[d].domain(lvl) for d, lvl in zip(ordered, levels, strict=True)
-            ]
+        for dims, levels in self._clique_levels(signatures, finest):
+            domains = [self.hierarchies[d].domain(lvl) for d, lvl in zip(dims, levels, strict=True)]
             size = math.prod(len(d) for d in domains)
             if self.variables + size > MAX_VARIABLES:
                 raise ReleaseModelError(
                     f"population {population!r}: the attacker's model needs more than "
-                    f"{MAX_VARIABLES:,} variables (dimensions {', '.join(ordered)}); publish "
+                    f"{MAX_VARIABLES:,} variables (dimensions {', '.join(dims)}); publish "
                     "fewer dimensions together or coarser levels"
                 )
             cells = list(itertools.product(*domains))
-            cliques.append(_Clique(population, ordered, levels, self.variables, cells))
+            cliques.append(_Clique(population, dims, levels, self.variables, cells))
             self.variables += size
         self.cliques[population] = cliques
-        # Separators: neighbouring cliques agree on the dimensions they share.
-        for left, right in _tree_edges(cliques):
-            shared = tuple(sorted(set(left.dims) & set(right.dims)))
+        # Separators: neighbouring cliques agree on the dimensions they share, summed up to the
+        # coarser of their two levels (all either clique knows of what the other knows).
+        for left, right in _tree_edges([self._atoms(c.dims, c.levels) for c in cliques]):
+            left, right = cliques[left], cliques[right]
+            shared = sorted(set(left.dims) & set(right.dims))
+            levels = [
+                max(left.levels[left.dims.index(d)], right.levels[right.dims.index(d)])
+                for d in shared
+            ]
             for values in itertools.product(
-                *[self.hierarchies[d].domain(self.finest[population][d]) for d in shared]
+                *[self.hierarchies[d].domain(lvl) for d, lvl in zip(shared, levels, strict=True)]
             ):
                 key = dict(zip(shared, values, strict=True))
                 row = self._expression_in(left, key)
                 for index, coefficient in self._expression_in(right, key).items():
                     row[index] = row.get(index, 0.0) - coefficient
                 self.structural_rows.append((row, 0.0, 0.0))
+
+    def _atoms(self, dims: Sequence[str], levels: Sequence[int]) -> frozenset[tuple[str, int]]:
+        """What a clique knows of each dimension: its level and every coarser one. Two cliques
+        share exactly the atoms of their separator, so the junction tree of the atom sets is
+        that of the cliques (a dimension at one level in every table gives the same atoms in
+        every clique: the tree over dimension sets)."""
+        return frozenset(
+            (d, level)
+            for d, finest in zip(dims, levels, strict=True)
+            for level in range(finest, self.hierarchies[d].depth)
+        )
+
+    def _clique_levels(
+        self, signatures: set[frozenset[tuple[str, int]]], finest: dict[str, int]
+    ) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """The cliques (dimensions, levels) of one population: the maximal signatures, each at
+        its own levels, when they form a junction tree; else the maximal dimension sets at the
+        finest level any table uses, when those do; else one joint table of every dimension.
+        The attacker is never under-estimated: a junction tree's cliques, agreeing on their
+        separators, are the margins of some table over every dimension at the finest levels,
+        whole-numbered when they are."""
+
+        def maximal(
+            candidates: set[tuple[tuple[str, ...], tuple[int, ...]]],
+        ) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+            atoms = {c: self._atoms(*c) for c in candidates}
+            return sorted(
+                (c for c in candidates if not any(atoms[c] < atoms[o] for o in candidates)),
+                key=lambda c: (-len(c[0]), sorted(c[0]), c[1]),
+            )
+
+        def at(pairs: Iterable[tuple[str, int]]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+            ordered = sorted(pairs)
+            return tuple(d for d, _ in ordered), tuple(level for _, level in ordered)
+
+        own = maximal({at(s) for s in signatures} or {((), ())})
+        if _is_junction_tree([self._atoms(*c) for c in own]):
+            return own
+        coarse = maximal({at((d, finest[d]) for d, _ in s) for s in signatures} or {((), ())})
+        if _is_junction_tree([self._atoms(*c) for c in coarse]):
+            return coarse
+        return [at(finest.items())]
 
     def _add_containment(
         self, population: str, within: Within, signatures: set[frozenset[tuple[str, int]]]
@@ -325,6 +370,16 @@ class AttackerModel:
             mask &= clique.rolled(position, level, hierarchy) == value
         return {clique.offset + int(i): 1.0 for i in np.flatnonzero(mask)}
 
+    def _covers(self, clique: _Clique, key: dict[str, str]) -> bool:
+        """The clique holds every dimension of `key` at a level no coarser than its value's."""
+        for dim, value in key.items():
+            if dim not in clique.dims:
+                return False
+            level = clique.levels[clique.dims.index(dim)]
+            if max(self.hierarchies[dim].levels_of(value)) < level:
+                return False
+        return True
+
     def in_domain(self, population: str, key: dict[str, str]) -> bool:
         finest = self.finest.get(population, {})
         for dim, value in key.items():
@@ -344,12 +399,22 @@ class AttackerModel:
             return cached
         population, items = cell
         key = dict(items)
-        for clique in self.cliques.get(population, ()):
-            if set(key) <= set(clique.dims):
-                expression = self._expression_in(clique, key)
-                self._expressions[cell] = expression
-                return expression
-        raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
+        # Any clique holding the cell's dimensions at its levels or finer gives the same number
+        # (the separators equate them); the first (most dimensions) is taken. The shortest
+        # expression gives the same bounds too, but the solver's dual values, and so which
+        # released count secondary suppression withholds, depend on the rows' form.
+        expression = next(
+            (
+                self._expression_in(clique, key)
+                for clique in self.cliques.get(population, ())
+                if self._covers(clique, key)
+            ),
+            None,
+        )
+        if expression is None:
+            raise ReleaseModelError(f"no table of the model covers the cell {describe(cell)}")
+        self._expressions[cell] = expression
+        return expression
 
 
 def _is_junction_tree(cliques: Sequence[frozenset[str]]) -> bool:
@@ -394,9 +459,9 @@ def _spanning_tree(cliques: Sequence[frozenset[str]]) -> dict[int, set[int]]:
     return adjacency
 
 
-def _tree_edges(cliques: Sequence[_Clique]) -> Iterable[tuple[_Clique, _Clique]]:
-    adjacency = _spanning_tree([frozenset(c.dims) for c in cliques])
+def _tree_edges(nodes: Sequence[frozenset]) -> Iterable[tuple[int, int]]:
+    adjacency = _spanning_tree(nodes)
     for i, neighbours in sorted(adjacency.items()):
         for j in sorted(neighbours):
             if i < j:
-                yield cliques[i], cliques[j]
+                yield i, j

@@ -318,3 +318,62 @@ def test_tables_whose_dimensions_form_a_cycle_get_one_joint_model():
     # 19 of them together; the variables are those of the joint age x segment x cohort table.
     assert result["variables"] == 4 * 3 * 2
     assert result["exposures"], "the joint model finds cells narrowed below k"
+
+
+def test_two_tables_of_one_population_at_different_levels_are_modelled_apart_and_linked():
+    # Profiles: segment x broad age band x tenure; summary: segment x age band. The attacker's
+    # model holds each table's own grid, linked on segment x broad age band (3 x 2 x 3 + 3 x 4
+    # variables), not their common refinement segment x age band x tenure (3 x 4 x 3).
+    hierarchies = {
+        "tenure_band": [
+            ["0-89 days", "under 1 year"],
+            ["90-364 days", "under 1 year"],
+            ["1-2 years", "1 year or more"],
+        ]
+    }
+
+    def profile(tenure, value):
+        return row(
+            f"profiles|champions|under_35|{tenure}",
+            "fct_segment_profiles",
+            count(
+                "buyers",
+                value,
+                primary_segment="champions",
+                age_band="under_35",
+                tenure_band=tenure,
+            ),
+        )
+
+    rows = [
+        profile("0-89 days", 20),
+        profile("90-364 days", 24),
+        profile("1-2 years", 11),
+        row(
+            "summary|champions|18-24",
+            "rpt_segment_summary",
+            count("buyers", 51, primary_segment="champions", age_band="18-24"),
+        ),
+        row(
+            "summary|champions|25-34",
+            "rpt_segment_summary",
+            count("buyers", 4, primary_segment="champions", age_band="25-34"),
+            primary="class_below_k",
+        ),
+    ]
+    withheld = [dict(r, released=r["primary"] is None) for r in rows]
+    result = attacker_exposures(document(withheld, **hierarchies))
+    assert result["variables"] == 3 * 2 * 3 + 3 * 4
+    # Under 35 in the profiles (20 + 24 + 11 = 55) minus 18-24 in the summary (51): the
+    # withheld 25-34 class is pinned to 4 across the two levels.
+    assert exposed_cells(result) == ["buyers [age_band=25-34, primary_segment=champions]"]
+    finding = result["exposures"][0]
+    assert (finding["low"], finding["high"]) == (4, 4)
+    assert finding["tables"] == ["rpt_segment_summary"]
+    # Protection withholds a second number, and what is left passes the audit.
+    decisions = protect_release(document(rows, **hierarchies))
+    kept = released(decisions)
+    assert "summary|champions|25-34" not in kept
+    assert len(kept) < len(rows) - 1
+    audit = attacker_exposures(document([r for r in rows if r["id"] in kept], **hierarchies))
+    assert audit["exposures"] == []
