@@ -342,6 +342,22 @@ class Components:
             c,
         )
 
+    def parts(self) -> Iterable[tuple[int, list[int], Observations]]:
+        """Per part holding targets, in order: its index, the indices of its targets, and an
+        Observations over them in the part's own columns. Targets without variables (a
+        constant the attacker knows, published as such) belong to no part and are left out."""
+        by_component: dict[int, list[int]] = defaultdict(list)
+        for t, target in enumerate(self.targets):
+            c = self.component(target)
+            if c is not None:
+                by_component[c].append(t)
+        for c, indices in sorted(by_component.items()):
+            expressions = [
+                {int(self.local[i]): v for i, v in self.targets[t].expression.items()}
+                for t in indices
+            ]
+            yield c, indices, Observations(expressions, len(self.members[c]))
+
     def globalize(self, c: int | None, x: np.ndarray, into: np.ndarray) -> None:
         if c is not None and x.size:
             into[self.members[c]] = x
@@ -356,20 +372,8 @@ def bound_counts(
     of the released counts that pin it. Targets are taken component by component; every
     solution found is a feasible point that may prove later targets safe on its own."""
     results: list[Bounded | None] = [None] * len(components.targets)
-    by_component: dict[int | None, list[int]] = defaultdict(list)
-    for t, target in enumerate(components.targets):
-        by_component[components.component(target)].append(t)
-    for c, indices in sorted(
-        by_component.items(), key=lambda item: (item[0] is None, item[0] or 0)
-    ):
-        if c is None:
-            continue  # a constant: the attacker knows it, but it was published as such
+    for c, indices, observed in components.parts():
         members = components.members[c]
-        local_expressions = [
-            {int(components.local[i]): v for i, v in components.targets[t].expression.items()}
-            for t in indices
-        ]
-        observed = Observations(local_expressions, len(members))
         constants = np.array([components.targets[t].constant for t in indices], dtype=float)
         if truth is not None and truth.size:
             observed.observe(truth[members])
@@ -406,22 +410,7 @@ def bound_magnitudes(
     that may settle other targets without a program of their own, and targets made of
     interchangeable columns share one interval."""
     results: list[Bounded | None] = [None] * len(components.targets)
-    by_component: dict[int | None, list[int]] = defaultdict(list)
-    for t, target in enumerate(components.targets):
-        by_component[components.component(target)].append(t)
-    for c, indices in sorted(
-        by_component.items(), key=lambda item: (item[0] is None, item[0] or 0)
-    ):
-        if c is None:
-            continue
-        members = components.members[c]
-        observed = Observations(
-            [
-                {int(components.local[i]): v for i, v in components.targets[t].expression.items()}
-                for t in indices
-            ],
-            len(members),
-        )
+    for _, indices, observed in components.parts():
         solved: dict[tuple, tuple[float, float, list[int], list[int]]] = {}
         for position, t in enumerate(indices):
             target = components.targets[t]
