@@ -13,8 +13,9 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-lock
 
 .PHONY: run test lint clean browser dashboard test-bi
 
+# WAIT=SECONDS: when another run holds the warehouse, wait up to that long (else exit 2).
 run: $(STAMP)
-	$(BIN)/python scripts/pipeline.py run
+	$(BIN)/python scripts/pipeline.py run $(if $(WAIT),--wait $(WAIT))
 
 test: lint browser
 	$(BIN)/python -m pytest tests/python

@@ -16,10 +16,11 @@ from pathlib import Path
 from privseg.audit.context import AuditError
 from privseg.audit.runner import BUILD_RESULTS, REPORT, run_audit
 from privseg.core.dbt_runner import run_dbt
+from privseg.core.failures import dbt_error_line, failed_dbt_nodes, resource_cause
 from privseg.core.keys import ensure_pseudonym_key
 from privseg.core.modes import ModeError, PublicationModes, shared_beyond_owner
 from privseg.core.settings import PROJECT_DIR, RAW_TABLES, Settings, missing_raw_tables
-from privseg.core.warehouse import compact_database
+from privseg.core.warehouse import compact_database, writer_holding
 from privseg.datagen.cli import main as generate_raw_data
 from privseg.publication.gate import PublishRefused
 from privseg.publication.release import publish, storage_version_problem
@@ -106,6 +107,15 @@ def preflight(settings: Settings) -> int:
         )
         return 2
     warn_if_shared(settings.raw_data_dir)
+    writer = writer_holding(settings.warehouse_path)
+    if writer:
+        logging.error(
+            "the warehouse %s is open for writing by %s, not a pipeline run (a dbt command by "
+            "hand?): let it finish or stop it, then run again",
+            settings.warehouse_path,
+            writer,
+        )
+        return 2
     # The columns each source yml declares: checked by the same macro the build runs first.
     done = run_dbt(
         ["run-operation", "check_raw_sources", "--target", settings.target], capture=True
@@ -145,14 +155,15 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
         args.append("--full-refresh")
     if as_of:
         args += ["--vars", f"{{as_of: '{as_of}'}}"]
-    code = run_dbt(args).returncode
+    since = time.time()
+    done = run_dbt(args)
     # The build's own results, for the audit and the publication (dbt docs overwrites
     # run_results.json). A failed build records its failures: publish then refuses.
     results = settings.target_dir / "run_results.json"
     if results.exists():
         shutil.copyfile(results, settings.target_dir / BUILD_RESULTS)
-    if code != 0:
-        logging.error("dbt build failed: see the lines marked ERROR or FAIL above")
+    if done.returncode != 0:
+        logging.error("%s", build_failure_line(results, since, done.stdout))
         return 1
     started = time.monotonic()
     before, after = compact_database(settings.warehouse_path)
@@ -164,6 +175,23 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
         time.monotonic() - started,
     )
     return 0
+
+
+def build_failure_line(results: Path, since: float, output: str) -> str:
+    """One line for a failed dbt build: the first failing node and its error, or dbt's own
+    error (a hook), with the cause when a resource ran out."""
+    failed = failed_dbt_nodes(results, since)
+    if failed:
+        name, message = failed[0]
+        more = f" (and {len(failed) - 1} more failing nodes, marked ERROR or FAIL above)"
+        what = f"in {name}: {message}{more if len(failed) > 1 else ''}"
+    else:
+        what = f": {dbt_error_line(output) or 'see the lines marked ERROR above'}"
+    cause = resource_cause(what)
+    return (
+        f"dbt build failed{' (' + cause + ')' if cause else ''} {what}. Nothing was published "
+        "(the previous publication is unchanged)"
+    ).replace("failed :", "failed:")
 
 
 def step_audit(settings: Settings) -> int:
