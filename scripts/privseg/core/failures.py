@@ -83,21 +83,34 @@ def failed_dbt_nodes(results_path: Path, since: float) -> list[tuple[str, str]]:
     for result in results.get("results", []):
         if result.get("status") in ("error", "fail", "runtime error"):
             name = result.get("unique_id", "?").split(".")[-1]
-            failed.append((name, first_line(result.get("message") or result["status"])))
+            message = result.get("message") or result["status"]
+            failed.append((name, error_line(message) or first_line(message)))
     return failed
 
 
+# dbt's framing around an error: "Runtime Error in model x (path)", "Encountered an error ...".
+FRAMING = re.compile(
+    r"^(\d\d:\d\d:\d\d\s+)?("
+    r"(Runtime|Compilation|Database|Parsing|Dependency|Internal) Error( in \w+ .*)?"
+    r"|Encountered an error.*|Error in (hook|model|macro|test) .*|Database Error in .*)\s*$"
+)
+
+
+def error_line(text: str) -> str | None:
+    """The first line of an error text that says what went wrong, past dbt's framing."""
+    for line in str(text).splitlines():
+        stripped = re.sub(r"^\d\d:\d\d:\d\d\s+", "", line.strip())
+        if stripped and not FRAMING.match(stripped):
+            return first_line(stripped)
+    return None
+
+
 def dbt_error_line(output: str) -> str | None:
-    """The first line of dbt's own error (a hook or compilation error, which has no node)."""
+    """The first line of dbt's own error in its output (a hook or an operation: no node)."""
     lines = output.splitlines()
     for index, line in enumerate(lines):
-        if re.search(r"(Compilation|Runtime|Database|Parsing) Error", line):
-            rest = [
-                part.strip()
-                for part in lines[index : index + 6]
-                if part.strip() and not re.search(r"Error in (hook|model|macro)\b", part)
-            ]
-            text = " ".join(part for part in rest if not part.endswith("Error"))
-            text = re.sub(r"^\d\d:\d\d:\d\d\s+", "", text)
-            return first_line(text or line)
+        if FRAMING.match(line.strip()) and "Error" in line or "Encountered an error" in line:
+            found = error_line("\n".join(lines[index + 1 : index + 12]))
+            if found:
+                return found
     return None

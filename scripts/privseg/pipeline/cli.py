@@ -35,6 +35,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from privseg.core.failures import describe_os_error, first_line, resource_cause
 from privseg.core.lock import LockBusy, WarehouseLock
@@ -102,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(args.verbose or args.debug)
+    problem = as_of_problem(args.as_of)
+    if problem:
+        logging.error("--as-of: %s", problem)
+        return 2
     # Invariant 10: owner-only files from here on, for dbt and DuckDB too (they inherit it).
     restrict_umask()
     settings = Settings.from_env()
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     plan: dict[str, Callable[[], int]] = {
         "generate": lambda: step_generate(settings, args.demo_customers, args.force),
-        "preflight": lambda: preflight(settings),
+        "preflight": lambda: preflight(settings, args.as_of),
         "build": lambda: step_build(settings, args.as_of, args.full_refresh),
         "audit": lambda: step_audit(settings),
         "publish": lambda: step_publish(settings),
@@ -151,6 +156,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def as_of_problem(as_of: str | None) -> str | None:
+    """Why --as-of cannot be used, or None: an ISO date, not after today."""
+    if as_of is None:
+        return None
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        return f"{as_of!r} is not an ISO date like 2026-06-30"
+    today = date.today()
+    if day > today:
+        return (
+            f"{day} is in the future (today is {today}): a run is as of a day whose data has "
+            "arrived; leave --as-of out to run as of today"
+        )
+    return None
+
+
 def failure_line(error: Exception, step: str) -> str:
     """One line for an unexpected failure: the cause, the file or table, the step."""
     if isinstance(error, OSError):
@@ -166,7 +188,7 @@ def failure_line(error: Exception, step: str) -> str:
         else "nothing was published (the previous publication is unchanged)"
     )
     return (
-        f"step {step} failed: {cause}. {published.capitalize()}; fix the cause and run again "
+        f"step {step} failed: {cause}; {published}; fix the cause and run again "
         "(--debug shows the traceback)"
     )
 
@@ -195,8 +217,12 @@ def run_steps(
             time.monotonic() - started,
         )
         if code != 0:
-            if name in ("build", "audit"):
-                logging.error("nothing was published; the previous publication is unchanged")
+            if name == "audit":
+                logging.error(
+                    "the privacy audit failed (findings above, %s): nothing was published; "
+                    "the previous publication is unchanged",
+                    settings.target_dir / "privacy_audit.html",
+                )
             return code
     logging.info("done in %.1f s", time.monotonic() - started_all)
     if command in ("run", "build", "publish") and settings.warehouse_path.exists():
