@@ -9,6 +9,7 @@ import sys
 from collections import deque
 from pathlib import Path
 
+from privseg.core.failures import redact
 from privseg.core.settings import PROJECT_DIR
 
 # How long a dbt child may take to stop cleanly (it cancels its queries) after we were stopped.
@@ -35,8 +36,9 @@ def run_dbt(
     process that ran it, which would stop the caller (or a test) from opening
     the warehouse afterwards. dbt prints one progress line per node; with
     capture=True the output is returned instead of shown. Shown output is passed
-    through line by line and its last lines are returned as stdout too (for a
-    one-line summary of a failure). If we are interrupted (SIGTERM, Ctrl-C), dbt is
+    through line by line, quoted values withheld (privseg.core.failures.redact),
+    and its last lines are returned as stdout too (for a one-line summary of a
+    failure). If we are interrupted (SIGTERM, Ctrl-C), dbt is
     asked to stop as on Ctrl-C (it cancels its queries; DuckDB rolls back what
     was not committed), killed if it does not within STOP_GRACE_SECONDS, and the
     interruption goes on.
@@ -68,9 +70,12 @@ def run_dbt(
             kept: deque[str] = deque(maxlen=KEPT_LINES)
             assert process.stdout is not None
             for line in process.stdout:
-                sys.stdout.write(line)
+                # DuckDB quotes the value it chokes on (say a name that is not UTF-8): only
+                # paths and names of relations pass (dbt's own log file keeps it, owner-only).
+                shown = redact(line)
+                sys.stdout.write(shown)
                 sys.stdout.flush()
-                kept.append(line)
+                kept.append(shown)
             process.wait()
             stdout, stderr = "".join(kept), ""
     except BaseException:
