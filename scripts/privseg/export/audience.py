@@ -123,8 +123,9 @@ def select_audience(
 ) -> Audience:
     """Join the members that hold a grant back to their email address.
 
-    members: pseudonyms of the segment's members; granted: pseudonyms with a valid grant for the
-    export's purpose (others are ignored); customers: (customer_id, email) rows, pseudonymized
+    members: pseudonyms of the audience's members; granted: the members that may be exported
+    (eligible_members: the purpose's grant, the analytics grant a segment needs, due for
+    contact; others are ignored); customers: (customer_id, email) rows, pseudonymized
     here with `key`. A member whose customer row is missing or has no address is counted in
     members_without_contact. Two members sharing an address export it once.
     """
