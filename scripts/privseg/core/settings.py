@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 # scripts/privseg/core/settings.py -> the project folder (the dbt project).
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -84,3 +87,8 @@ class Settings:
 def missing_raw_tables(raw_data_dir: Path) -> list[str]:
     """Raw tables with neither a <table>.parquet file nor a folder of that name."""
     return [t for t in RAW_TABLES if not (raw_data_dir / f"{t}.parquet").exists()]
+
+
+def project_vars() -> dict[str, Any]:
+    """The dbt project's vars as dbt_project.yml declares them (the defaults of a build)."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
