@@ -60,8 +60,9 @@ printed, in errors neither; the key is never shown, only its fingerprint.
 Exit codes: 0 exported (an empty audience too, with a warning); 1 the export failed while
 reading the warehouse or writing the files (nothing was written); 2 usage or configuration:
 a missing option, unknown segment, interest or trigger, purpose the audience may not be
-exported for, missing output folder, missing warehouse or table, missing or invalid key, or a
-key that differs from the one that built the warehouse.
+exported for, missing output folder, missing warehouse or table, missing or invalid key, a key
+that differs from the one that built the warehouse, or a pipeline run holding the warehouse
+(its lock, see privseg.core.lock: the export never reads a warehouse that a run is rebuilding).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ from pathlib import Path
 
 import duckdb
 
+from privseg.core.lock import LockBusy, WarehouseLock
 from privseg.core.logs import setup_logging
 from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import (
@@ -240,12 +242,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    settings = Settings.from_env()
+    # Under the pipeline's lock: never an audience from a warehouse a run is rebuilding.
+    lock = WarehouseLock(settings.warehouse_path)
+    try:
+        if settings.warehouse_path.is_file():  # else export() says what is missing
+            lock.acquire("audience export")
+    except LockBusy as busy:
+        logging.error("%s", busy)
+        return 2
     try:
         if args.segment is not None:
-            return export("segment", args.segment, args.purpose, args.out, Settings.from_env())
+            return export("segment", args.segment, args.purpose, args.out, settings)
         if args.trigger is not None:
-            return export("trigger", args.trigger, args.purpose, args.out, Settings.from_env())
-        return export("interest", args.interest, args.purpose, args.out, Settings.from_env())
+            return export("trigger", args.trigger, args.purpose, args.out, settings)
+        return export("interest", args.interest, args.purpose, args.out, settings)
     except ExportError as error:
         logging.error("%s", error)
         return error.code
+    finally:
+        lock.release()
