@@ -82,5 +82,10 @@ class Settings:
 
 
 def missing_raw_tables(raw_data_dir: Path) -> list[str]:
-    """Raw tables with neither a <table>.parquet file nor a folder of that name."""
-    return [t for t in RAW_TABLES if not (raw_data_dir / f"{t}.parquet").exists()]
+    """Raw tables with neither a <table>.parquet file or folder nor a <table> folder (the
+    partitioned layout, <table>/load_date=YYYY-MM-DD/*.parquet)."""
+    return [
+        t
+        for t in RAW_TABLES
+        if not (raw_data_dir / f"{t}.parquet").exists() and not (raw_data_dir / t).is_dir()
+    ]
