@@ -6,7 +6,9 @@
     Reads each raw file once: one row per raw row with the typed columns
     (named as in the raw table), `_source_file` (basename, or path below the
     table's folder), `_source_file_size`, `_source_file_modified`,
-    `_source_row_number`, `_raw_id` (the raw primary key text),
+    `_source_row_number`, `_raw_id` (the raw primary key text, kept only
+    when it does not parse as the key's type: otherwise the typed key says
+    the same, and no id is stored twice),
     `_row_fingerprint`, and the first failing check a row fails on its own:
     `_row_reason` (null_id, missing_required, wrong_type,
     unparseable_timestamp) or, after future_timestamp, `_value_reason`
@@ -16,7 +18,9 @@
     changed or went away).
 
     validate_raw_rows(table): the view base_<source>__<table>, over the
-    typed rows. `_reject_reason` is NULL for a valid row and otherwise the
+    typed rows. A tombstone (`_erased`, left by purge_erased_raw_rows for an
+    erased subject's row) keeps the reason it had, `_erased_reason`, and
+    takes no part in the duplicate rule. `_reject_reason` is NULL for a valid row and otherwise the
     FIRST failing check, in this fixed order:
 
         null_id, missing_required, wrong_type, unparseable_timestamp,
@@ -205,10 +209,14 @@ final as (
         checked._source_file_size,
         checked._source_file_modified,
         checked._source_row_number,
-        checked._raw_id,
+        case
+            when checked.{{ spec.primary_key }} is null then checked._raw_id
+        end as _raw_id,
         checked._row_fingerprint,
         checked._row_reason,
-        checked._value_reason
+        checked._value_reason,
+        false as _erased,
+        cast(null as varchar) as _erased_reason
     from checked
 )
 
@@ -272,27 +280,31 @@ typed_rows as (
 checked as (
     select
         typed_rows.*,
-        coalesce(
-            typed_rows._row_reason,
-            {%- if spec.timestamp_column is not none %}
-            case
-                when typed_rows.{{ spec.timestamp_column }}
-                    >= {{ as_of_date() }} + interval 1 day
-                    then 'future_timestamp'
-            end,
-            {%- endif %}
-            typed_rows._value_reason,
-            case
-                {%- for column, parent in spec.foreign_keys.items() %}
-                when typed_rows.{{ column }} is not null
-                    and typed_rows.{{ column }} not in (
-                        select {{ column }} from {{ ref(parent) }} where _reject_reason is null
-                    )
-                    then 'orphan_fk'
-                {%- endfor %}
-                when false then 'none'
-            end
-        ) as _check_reason
+        case
+            when typed_rows._erased then typed_rows._erased_reason
+            else coalesce(
+                typed_rows._row_reason,
+                {%- if spec.timestamp_column is not none %}
+                case
+                    when typed_rows.{{ spec.timestamp_column }}
+                        >= {{ as_of_date() }} + interval 1 day
+                        then 'future_timestamp'
+                end,
+                {%- endif %}
+                typed_rows._value_reason,
+                case
+                    {%- for column, parent in spec.foreign_keys.items() %}
+                    when typed_rows.{{ column }} is not null
+                        and typed_rows.{{ column }} not in (
+                            select {{ column }} from {{ ref(parent) }}
+                            where _reject_reason is null
+                        )
+                        then 'orphan_fk'
+                    {%- endfor %}
+                    when false then 'none'
+                end
+            )
+        end as _check_reason
     from typed_rows
 ),
 
@@ -300,9 +312,12 @@ deduplicated as (
     select
         checked.*,
         case
-            when checked._check_reason is not null then checked._check_reason
+            when checked._check_reason is not null or checked._erased
+                then checked._check_reason
             when row_number() over (
-                partition by checked._check_reason is null, checked.{{ spec.primary_key }}
+                partition by
+                    checked._check_reason is null and not checked._erased,
+                    checked.{{ spec.primary_key }}
                 order by
                     {%- if order_by is not none %}
                     checked.{{ order_by }} desc nulls last,
@@ -320,7 +335,9 @@ final as (
         {%- endfor %}
         deduplicated._source_file,
         deduplicated._source_row_number,
-        deduplicated._raw_id,
+        coalesce(
+            deduplicated._raw_id, cast(deduplicated.{{ spec.primary_key }} as varchar)
+        ) as _raw_id,
         deduplicated._reject_reason
     from deduplicated
 )
