@@ -50,6 +50,47 @@ def ensure_pseudonym_key() -> None:
     os.environ[KEY_ENV_VAR] = key_file.read_text().strip()
 
 
+class KeyUnavailable(Exception):
+    """No usable key for a tool that reads a built warehouse; the message never holds the key."""
+
+
+def load_existing_key(tool: str) -> bytes:
+    """The key from DBT_ENV_SECRET_PSEUDONYM_KEY or the key file, validated; never created.
+
+    `tool` names the caller in the message ("the export", "the subject access report"): these
+    tools need the key the warehouse was built with, so making one would only hide a mistake.
+    """
+    from pseudonym_key import PseudonymKeyError, validate_key
+
+    value = os.environ.get(KEY_ENV_VAR, "")
+    source = KEY_ENV_VAR
+    if not value.strip():
+        key_file = key_file_path()
+        if not key_file.exists():
+            raise KeyUnavailable(
+                f"no pseudonymization key: {KEY_ENV_VAR} is not set and the key file {key_file} "
+                f"does not exist. Set {KEY_ENV_VAR} (or {KEY_FILE_ENV_VAR}) to the key the "
+                f"warehouse was built with; {tool} never creates a key"
+            )
+        try:
+            value = key_file.read_text().strip()
+        except OSError as error:
+            raise KeyUnavailable(
+                f"cannot read the key file {key_file}: {error.strerror}. Set {KEY_ENV_VAR} "
+                "or fix the file's permissions"
+            ) from None
+        source = str(key_file)
+    try:
+        key = validate_key(value)
+    except PseudonymKeyError as error:
+        raise KeyUnavailable(
+            f"{error.msg} (key read from {source}; {tool} needs the key the warehouse "
+            "was built with)"
+        ) from None
+    logging.debug("pseudonymization key: from %s", source)
+    return key
+
+
 def pseudonymizer(key: bytes) -> Callable[[object], str]:
     """customer_key as the project computes it, lower(hex(HMAC-SHA256(key, 'customer:' || id))),
     with the key bound, for many ids: the two HMAC pads are absorbed into SHA-256 states once
