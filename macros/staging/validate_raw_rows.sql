@@ -101,7 +101,15 @@
 
 with
 
-{% if to_read -%}
+{#- Nothing new to read: the first file's columns, no rows (the same query either way). #}
+{%- set read_all = to_read | length > 0 -%}
+{%- if not read_all and execute and files.layout != 'missing' -%}
+    {%- set first = run_query("select file from (" ~ raw_file_listing(files)
+        ~ ") order by file limit 1").rows -%}
+    {%- for row in first -%}
+        {%- do to_read.append(row[0]) -%}
+    {%- endfor -%}
+{%- endif %}
 listing as (
     {{ raw_file_listing(files) }}
 ),
@@ -115,28 +123,10 @@ source_rows as (
         ],
         filename = true, file_row_number = true, hive_partitioning = false
     )
+    {%- if not read_all %}
+    limit 0
+    {%- endif %}
 ),
-{%- else %}
-{#- Nothing to read (no new file): the same columns, no rows. #}
-source_rows as (
-    select
-        {%- for column in columns %}
-        cast(null as varchar) as {{ column }},
-        {%- endfor %}
-        cast(null as varchar) as filename,
-        cast(null as bigint) as file_row_number
-    where false
-),
-
-listing as (
-    select
-        cast(null as varchar) as file,
-        cast(null as varchar) as source_file,
-        cast(null as bigint) as source_file_size,
-        cast(null as timestamptz) as source_file_modified
-    where false
-),
-{%- endif %}
 
 typed as (
     select
