@@ -9,7 +9,7 @@
     - is classified quasi_identifier without a `generalization` saying how
       it was coarsened.
     It also fails a model of a consent-filtered layer (behavior, segments,
-    measurement) that does not declare meta.privacy.consent_purpose, or
+    audiences, measurement, release) that does not declare meta.privacy.consent_purpose, or
     that declares one without a consent_respected test for it. A model
     without a pseudonym column (an aggregate, or a published pseudonym-free
     table) has no subject column to test; it must instead read only models
@@ -54,7 +54,8 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
-    {%- if layer in ('behavior', 'segments', 'measurement', 'release') and not purpose -%}
+    {%- set consent_filtered = ['behavior', 'segments', 'audiences', 'measurement', 'release'] -%}
+    {%- if layer in consent_filtered and not purpose -%}
         {%- do problems.append(
             'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
     {%- endif -%}

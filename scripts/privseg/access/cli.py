@@ -50,11 +50,10 @@ from privseg.access.discovery import subject_tables
 from privseg.access.facts import build_report
 from privseg.access.html import render_subject_access
 from privseg.audit.facts import as_of_date
-from privseg.audit.runner import project_vars
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KeyUnavailable, load_existing_key, pseudonymizer
 from privseg.core.logs import setup_logging
-from privseg.core.settings import Settings
+from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import ExportError
 from privseg.export.warehouse import check_key_built_warehouse, open_warehouse, warehouse_error
 from pseudonym_key import key_fingerprint

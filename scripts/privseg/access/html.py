@@ -15,6 +15,7 @@ LAYER_HEADINGS = {
     "consent": "Your consent decisions and stated preferences",
     "behavior": "What we derived from your purchases, browsing and emails",
     "segments": "Segments you belong to",
+    "audiences": "Email audiences from the interests you told us",
     "measurement": "Campaign measurement",
     "release": "Checks before anything is published",
 }

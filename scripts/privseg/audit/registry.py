@@ -34,6 +34,7 @@ from privseg.audit.checks import (
     release_differencing,
     retention,
     secret_hygiene,
+    stated_audiences,
 )
 from privseg.audit.context import AuditRun
 
@@ -177,6 +178,23 @@ CHECKS: tuple[Check, ...] = (
         ),
         invariants=(3,),
         run=consent.run,
+    ),
+    Check(
+        name="stated_audiences",
+        claim=(
+            "audiences built from what customers stated read no behavioural data and no model "
+            "of another consent purpose"
+        ),
+        method=(
+            "For every model declaring meta.privacy.data_basis stated (the stated-interest "
+            "audiences and the contact schedule), walks the manifest's lineage upstream: the "
+            "model and every model it reads past staging must declare no column of a "
+            "behavioural data category (fideslang user.behavior and below) and no consent "
+            "purpose other than its own. Such an audience may then be exported under its "
+            "purpose (marketing_email) without the analytics grant behaviour needs."
+        ),
+        invariants=(3,),
+        run=stated_audiences.run,
     ),
     Check(
         name="erasure",

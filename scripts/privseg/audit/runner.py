@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from privseg.audit.context import AuditError, AuditRun
 from privseg.audit.facts import (
@@ -26,7 +25,7 @@ from privseg.audit.registry import CHECKS, Check
 from privseg.audit.ropa import ropa
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KEY_ENV_VAR
-from privseg.core.settings import PROJECT_DIR, Settings
+from privseg.core.settings import Settings, project_vars
 from privseg.report.html import render_html
 
 BUILD_RESULTS = "build_results.json"
@@ -39,10 +38,6 @@ def load_json(path: Path, what: str) -> dict:
             f"{what} not found at {path}: build first (`make run` or pipeline.py build)"
         )
     return json.loads(path.read_text())
-
-
-def project_vars() -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
 
 
 def run_audit(settings: Settings, out: Path) -> dict:

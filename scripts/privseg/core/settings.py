@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 # scripts/privseg/core/settings.py -> the project folder (the dbt project).
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -103,3 +106,8 @@ def raw_table_read(raw_data_dir: Path, table: str) -> str:
         pattern = str(single)
     quoted = pattern.replace("'", "''")
     return f"read_parquet('{quoted}', hive_partitioning = false)"
+
+
+def project_vars() -> dict[str, Any]:
+    """The dbt project's vars as dbt_project.yml declares them (the defaults of a build)."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}

@@ -1,5 +1,11 @@
-"""Who is exported: the segment's members that hold a grant for the campaign's purpose, joined
-back to their email address through the pseudonym (pure functions, no I/O)."""
+"""Who is exported: the audience's members that may be emailed for the campaign's purpose, joined
+back to their email address through the pseudonym (pure functions, no I/O).
+
+Two kinds of audience: a segment (segments-as-data rules over the behaviour profile, so its
+members must also hold the `analytics` grant the profile needs), and a stated-interest audience
+(only what the customer told the preference center: no analytics grant needed). In both, a
+member needs a valid grant for the export's purpose, and a member emailed more recently than
+their stated frequency asks is skipped."""
 
 from __future__ import annotations
 
@@ -15,6 +21,63 @@ class ExportError(Exception):
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
         self.code = code
+
+
+# Segments are rules over the behaviour profile (fct_customer_behavior), which holds only
+# subjects in scope of this purpose: a segment member leaves only with this grant too.
+BEHAVIOUR_PURPOSE = "analytics"
+# Stated-interest audiences (audiences.fct_stated_interest_audience) are built for this purpose.
+STATED_AUDIENCE_PURPOSE = "marketing_email"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of an audience and what decides whether they may be exported."""
+
+    customer_key: str
+    has_grant: bool  # a valid grant for the export's purpose
+    has_analytics: bool  # a valid grant for BEHAVIOUR_PURPOSE
+    is_due: bool  # not emailed more recently than their stated frequency asks
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who of an audience may be exported, and the counts that explain the others."""
+
+    eligible: set[str]
+    members: int
+    with_grant: int
+    without_analytics: int | None  # None: the audience needs no analytics grant
+    contacted_recently: int
+
+
+def eligible_members(members: Iterable[Member], needs_analytics: bool) -> Eligibility:
+    """Members with the purpose's grant, the analytics grant if the audience is behaviour-
+    derived, and due for contact; each exclusion counted at the first reason that applies."""
+    rows = {m.customer_key: m for m in members}
+    with_grant = [m for m in rows.values() if m.has_grant]
+    behaviour_ok = [m for m in with_grant if m.has_analytics or not needs_analytics]
+    due = [m for m in behaviour_ok if m.is_due]
+    return Eligibility(
+        eligible={m.customer_key for m in due},
+        members=len(rows),
+        with_grant=len(with_grant),
+        without_analytics=len(with_grant) - len(behaviour_ok) if needs_analytics else None,
+        contacted_recently=len(behaviour_ok) - len(due),
+    )
+
+
+def check_interest_export_allowed(interest: str, purpose: str, interests: list[str]) -> None:
+    """Raise ExportError unless `interest` is a stated interest and `purpose` is the one
+    stated-interest audiences are built for."""
+    if purpose != STATED_AUDIENCE_PURPOSE:
+        raise ExportError(
+            f"stated-interest audiences may be exported for: {STATED_AUDIENCE_PURPOSE} "
+            f"(not '{purpose}')"
+        )
+    if interest not in interests:
+        known = ", ".join(sorted(interests)) or "none (nobody has stated an interest yet)"
+        raise ExportError(f"no stated-interest audience '{interest}'; stated interests: {known}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +123,9 @@ def select_audience(
 ) -> Audience:
     """Join the members that hold a grant back to their email address.
 
-    members: pseudonyms of the segment's members; granted: pseudonyms with a valid grant for the
-    export's purpose (others are ignored); customers: (customer_id, email) rows, pseudonymized
+    members: pseudonyms of the audience's members; granted: the members that may be exported
+    (eligible_members: the purpose's grant, the analytics grant a segment needs, due for
+    contact; others are ignored); customers: (customer_id, email) rows, pseudonymized
     here with `key`. A member whose customer row is missing or has no address is counted in
     members_without_contact. Two members sharing an address export it once.
     """

@@ -1,17 +1,32 @@
-"""Export the consented audience of one segment: the email addresses a campaign tool needs.
+"""Export a consented audience: the email addresses a campaign tool needs.
 
     python scripts/export_audience.py --segment cart_abandoners --purpose marketing_email \
         --out exports/cart_abandoners.csv [--verbose]
+    python scripts/export_audience.py --interest books --purpose marketing_email \
+        --out exports/books.csv
 
-Marketing operations uses it to hand an audience to a campaign tool. The segment tables hold
+Marketing operations uses it to hand an audience to a campaign tool. The audience tables hold
 pseudonyms only; this is the one place where a pseudonym is turned back into a contact
 address, so it exports only members who may be contacted for the stated purpose.
+
+Two kinds of audience:
+    --segment NAME      a segment of segment_definitions: rules over the behaviour profile, so
+                        a member leaves only with a valid `analytics` grant as well as one for
+                        --purpose (one of the segment's activation_purposes)
+    --interest CATEGORY a stated-interest audience (zero-party): customers who told the
+                        preference center they care about CATEGORY and chose email; built from
+                        what they stated only, so no analytics grant is needed; --purpose must
+                        be marketing_email
+In both, a member emailed more recently than their stated frequency asks
+(audiences.int_email_contact_schedule) is skipped.
 
 Inputs (the warehouse is opened read-only):
     WAREHOUSE_PATH (default data/warehouse.duckdb), built by `make run` or `dbt build`:
         segments.segment_definitions      activation_purposes: the purposes a segment's
                                           members may be exported for (space-separated)
         segments.fct_segment_membership   members of each segment (customer_key)
+        audiences.fct_stated_interest_audience   members of each stated interest
+        audiences.int_email_contact_schedule     who is due for contact as of the build
         consent.int_consented_subjects    subjects with a valid grant per purpose, as of the build
         staging.stg_shop__customers       customer_id and email only (erasures applied)
         pseudonymized.int_pseudonym_key_registry   fingerprint of the key of the build
@@ -19,23 +34,24 @@ Inputs (the warehouse is opened read-only):
     .secrets/pseudonym.key): the key the warehouse was built with. The export never makes one.
 
 Each customer's pseudonym is recomputed here (HMAC-SHA256 of 'customer:<id>', the format in
-docs/architecture.md) to join the members back to their address. Members are the segment's
-subjects that hold a valid grant for --purpose; members without an address are counted, not
-exported.
+docs/architecture.md) to join the members back to their address; members without an address
+are counted, not exported.
 
 Outputs, both written atomically (<file>.tmp, then renamed) and readable by the owner only:
     OUT                 CSV with a header and one column, `email`: unique, sorted
-    OUT.summary.json    segment, purpose, as_of_date, key_fingerprint, members_in_segment,
-                        members_with_grant, members_without_contact, exported, output_file,
-                        created_at
+    OUT.summary.json    segment (or interest), purpose, as_of_date, key_fingerprint,
+                        members_in_audience, members_with_grant,
+                        members_without_analytics_grant (null for a stated-interest audience),
+                        members_contacted_recently, members_without_contact, exported,
+                        output_file, created_at
 The same counts are logged to stderr. No address, customer id or pseudonym is ever logged or
 printed, in errors neither; the key is never shown, only its fingerprint.
 
 Exit codes: 0 exported (an empty audience too, with a warning); 1 the export failed while
 reading the warehouse or writing the files (nothing was written); 2 usage or configuration:
-a missing option, unknown segment, purpose the segment may not be exported for, missing
-output folder, missing warehouse or table, missing or invalid key, or a key that differs from
-the one that built the warehouse.
+a missing option, unknown segment or interest, purpose the audience may not be exported for,
+missing output folder, missing warehouse or table, missing or invalid key, or a key that
+differs from the one that built the warehouse.
 """
 
 from __future__ import annotations
@@ -49,8 +65,15 @@ from pathlib import Path
 import duckdb
 
 from privseg.core.logs import setup_logging
-from privseg.core.settings import Settings
-from privseg.export.audience import ExportError, check_export_allowed, select_audience
+from privseg.core.settings import Settings, project_vars
+from privseg.export.audience import (
+    BEHAVIOUR_PURPOSE,
+    ExportError,
+    check_export_allowed,
+    check_interest_export_allowed,
+    eligible_members,
+    select_audience,
+)
 from privseg.export.files import summary_path, write_outputs
 from privseg.export.key import load_key
 from privseg.export.warehouse import (
@@ -61,14 +84,17 @@ from privseg.export.warehouse import (
     read_as_of_date,
     read_contacts,
     read_definitions,
+    read_interest_members,
     read_members,
     warehouse_error,
 )
 from pseudonym_key import key_fingerprint
 
 
-def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
-    """Check everything, then write the audience and its summary; raise ExportError to refuse."""
+def export(audience_kind: str, name: str, purpose: str, out: Path, settings: Settings) -> int:
+    """Check everything, then write the audience and its summary; raise ExportError to refuse.
+
+    audience_kind: "segment" (--segment) or "interest" (--interest)."""
     if out.is_dir():
         raise ExportError(f"--out {out} is a folder; give a file name, e.g. {out / 'audience.csv'}")
     folder = out.parent
@@ -79,6 +105,10 @@ def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
     warehouse = settings.warehouse_path
     if out.resolve() == warehouse.resolve():
         raise ExportError("--out is the warehouse file itself: choose another file name")
+    is_segment = audience_kind == "segment"
+    if not is_segment:
+        interests = [str(i) for i in project_vars().get("behavior_affinity_categories") or []]
+        check_interest_export_allowed(name, purpose, interests)
 
     key = load_key()
     fingerprint = key_fingerprint(key)
@@ -88,22 +118,30 @@ def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
         if missing:
             raise ExportError(f"warehouse {warehouse} lacks {', '.join(missing)}: {BUILD_FIRST}")
         check_key_built_warehouse(con, fingerprint, warehouse)
-        check_export_allowed(segment, purpose, read_definitions(con))
-        members, granted = read_members(con, segment, purpose)
+        if is_segment:
+            check_export_allowed(name, purpose, read_definitions(con))
+            members = read_members(con, name, purpose)
+        else:
+            members = read_interest_members(con, name, purpose)
+        eligibility = eligible_members(members, needs_analytics=is_segment)
         as_of = read_as_of_date(con)
-        audience = select_audience(key, members, granted, read_contacts(con))
+        audience = select_audience(
+            key, [m.customer_key for m in members], eligibility.eligible, read_contacts(con)
+        )
     except duckdb.Error as error:
         raise warehouse_error(error, warehouse) from None
     finally:
         con.close()
 
     summary = {
-        "segment": segment,
+        "segment" if is_segment else "interest": name,
         "purpose": purpose,
         "as_of_date": as_of.isoformat() if as_of else None,
         "key_fingerprint": fingerprint,
-        "members_in_segment": audience.members_in_segment,
-        "members_with_grant": audience.members_with_grant,
+        "members_in_audience": eligibility.members,
+        "members_with_grant": eligibility.with_grant,
+        "members_without_analytics_grant": eligibility.without_analytics,
+        "members_contacted_recently": eligibility.contacted_recently,
         "members_without_contact": audience.members_without_contact,
         "exported": audience.exported,
         "output_file": out.name,
@@ -114,14 +152,22 @@ def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
     except OSError as error:
         raise ExportError(f"could not write {out}: {error.strerror or error}", code=1) from None
 
+    label = f"segment '{name}'" if is_segment else f"stated-interest audience '{name}'"
     logging.info(
-        "segment '%s' as of %s: %d members, %d with a valid '%s' grant, %d of those without "
-        "an email address",
-        segment,
+        "%s as of %s: %d members, %d with a valid '%s' grant%s, %d of those emailed more "
+        "recently than their stated frequency asks (skipped), %d without an email address",
+        label,
         summary["as_of_date"],
-        audience.members_in_segment,
-        audience.members_with_grant,
+        eligibility.members,
+        eligibility.with_grant,
         purpose,
+        (
+            f", {eligibility.without_analytics} of those without the '{BEHAVIOUR_PURPOSE}' grant "
+            "a behaviour-derived segment needs (skipped)"
+            if eligibility.without_analytics is not None
+            else ""
+        ),
+        eligibility.contacted_recently,
         audience.members_without_contact,
     )
     logging.info(
@@ -133,9 +179,9 @@ def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
     )
     if audience.exported == 0:
         logging.warning(
-            "the audience is empty: no member of segment '%s' has a valid '%s' grant and an "
-            "email address; the file holds only its header",
-            segment,
+            "the audience is empty: no member of %s may be emailed for '%s' now (grant, due "
+            "date and address); the file holds only its header",
+            label,
             purpose,
         )
     return 0
@@ -143,7 +189,13 @@ def export(segment: str, purpose: str, out: Path, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--segment", required=True, metavar="NAME", help="segment_name to export")
+    audience = parser.add_mutually_exclusive_group(required=True)
+    audience.add_argument("--segment", metavar="NAME", help="segment_name to export")
+    audience.add_argument(
+        "--interest",
+        metavar="CATEGORY",
+        help="stated interest to export (stated-interest audience, purpose marketing_email)",
+    )
     parser.add_argument(
         "--purpose",
         required=True,
@@ -157,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:
-        return export(args.segment, args.purpose, args.out, Settings.from_env())
+        if args.segment is not None:
+            return export("segment", args.segment, args.purpose, args.out, Settings.from_env())
+        return export("interest", args.interest, args.purpose, args.out, Settings.from_env())
     except ExportError as error:
         logging.error("%s", error)
         return error.code

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from privseg.core.keys import KEY_ENV_VAR
-from privseg.export.audience import ExportError
+from privseg.export.audience import BEHAVIOUR_PURPOSE, ExportError, Member
 
 REQUIRED_RELATIONS = (
     "segments.segment_definitions",
@@ -20,6 +20,8 @@ REQUIRED_RELATIONS = (
     "consent.int_consented_subjects",
     "staging.stg_shop__customers",
     "pseudonymized.int_pseudonym_key_registry",
+    "audiences.int_email_contact_schedule",
+    "audiences.fct_stated_interest_audience",
 )
 FETCH_BATCH_ROWS = 100_000
 BUILD_FIRST = "build it first with `make run` (or `dbt build`)"
@@ -80,25 +82,57 @@ def read_definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     return dict(rows)
 
 
-def read_members(
-    con: duckdb.DuckDBPyConnection, segment: str, purpose: str
-) -> tuple[set[str], set[str]]:
-    """(pseudonyms of the segment's members, those of them with a valid grant for purpose)."""
-    rows = con.execute(
-        """
-        select distinct
-            membership.customer_key,
-            consented.customer_key is not null as has_grant
-        from segments.fct_segment_membership as membership
-        left join consent.int_consented_subjects as consented
-            on
-                membership.customer_key = consented.customer_key
+# Per member: a grant for the export's purpose, the analytics grant, and due for contact (the
+# contact schedule holds every subject with a marketing_email grant; anyone else has no stated
+# frequency of theirs to honour).
+_MEMBER_STATUS = """
+    select distinct
+        members.customer_key,
+        exists (
+            select 1 from consent.int_consented_subjects as consented
+            where consented.customer_key = members.customer_key
                 and consented.consent_purpose = $purpose
-        where membership.segment_name = $segment
-        """,
-        {"segment": segment, "purpose": purpose},
+        ) as has_grant,
+        exists (
+            select 1 from consent.int_consented_subjects as consented
+            where consented.customer_key = members.customer_key
+                and consented.consent_purpose = $behaviour_purpose
+        ) as has_analytics,
+        coalesce((
+            select schedule.is_contact_due from audiences.int_email_contact_schedule as schedule
+            where schedule.customer_key = members.customer_key
+        ), true) as is_due
+    from ({members}) as members
+"""
+
+
+def _members(con: duckdb.DuckDBPyConnection, members_sql: str, parameters: dict) -> list[Member]:
+    rows = con.execute(
+        _MEMBER_STATUS.format(members=members_sql),
+        {**parameters, "behaviour_purpose": BEHAVIOUR_PURPOSE},
     ).fetchall()
-    return {row[0] for row in rows}, {row[0] for row in rows if row[1]}
+    return [Member(*row) for row in rows]
+
+
+def read_members(con: duckdb.DuckDBPyConnection, segment: str, purpose: str) -> list[Member]:
+    """The segment's members and what decides their export."""
+    return _members(
+        con,
+        "select customer_key from segments.fct_segment_membership where segment_name = $segment",
+        {"segment": segment, "purpose": purpose},
+    )
+
+
+def read_interest_members(
+    con: duckdb.DuckDBPyConnection, interest: str, purpose: str
+) -> list[Member]:
+    """The members of a stated-interest audience and what decides their export."""
+    return _members(
+        con,
+        "select customer_key from audiences.fct_stated_interest_audience "
+        "where interest = $interest",
+        {"interest": interest, "purpose": purpose},
+    )
 
 
 def read_as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:

@@ -214,8 +214,9 @@ def test_a_shifted_as_of_expires_old_rows_everywhere_past_staging(scenario):
 
 
 def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_path, faulty_raw):
-    consented_model = "models/consent/int_preferences_consented.sql"
-    # The same model with the consent join and the retention filter removed.
+    # The macro behind int_preferences_consented (and int_email_preferences_consented) with
+    # the consent join and the retention filter removed.
+    consented_model = "macros/consent/preferences_consented_for.sql"
     sql = (PROJECT_DIR / consented_model).read_text()
     sql = sql.replace(
         "    inner join consented_subjects\n"

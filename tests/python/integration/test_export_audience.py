@@ -19,8 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dbt_harness import AS_OF as AS_OF_BUILD
 from dbt_harness import TEST_KEY, customer_key
 from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR, pseudonymizer
+from privseg.core.settings import project_vars
 from privseg.export import cli as export_audience
 from privseg.export import files as export_files
 from privseg.export.audience import select_audience
@@ -28,22 +30,27 @@ from pseudonym_key import key_fingerprint
 
 # Eight-digit ids, so a leaked id cannot be mistaken for a count or a time of day in the logs.
 ID_BASE = 70_000_000
-CUSTOMERS = {ID_BASE + n: f"contact{n}@example.test" for n in range(1, 10)}
+CUSTOMERS = {ID_BASE + n: f"contact{n}@example.test" for n in range(1, 12)}
 NO_EMAIL = ID_BASE + 5  # a member with a grant but no address
 NOT_IN_STAGING = ID_BASE + 9  # a member with a grant whose customer row is gone (e.g. erased)
+NO_ANALYTICS = ID_BASE + 10  # marketing_email granted, analytics not: stated audiences only
+NOT_DUE = ID_BASE + 11  # both grants, but emailed more recently than their frequency asks
 CUSTOMERS[NO_EMAIL] = None
 del CUSTOMERS[NOT_IN_STAGING]
 
 MEMBERS = {
-    "cart_abandoners": [ID_BASE + n for n in (1, 2, 3, 4, 5, 9)],
+    "cart_abandoners": [ID_BASE + n for n in (1, 2, 3, 4, 5, 9, 10, 11)],
     "high_value": [ID_BASE + n for n in (2, 6)],
     "internal_only": [ID_BASE + n for n in (1, 2)],
 }
 GRANTS = {
     # 4 is a member without the grant (it has analytics only), 7 has the grant but is no member.
-    "marketing_email": [ID_BASE + n for n in (1, 2, 3, 5, 7, 9)],
-    "analytics": [ID_BASE + n for n in (1, 2, 3, 4, 6)],
+    "marketing_email": [ID_BASE + n for n in (1, 2, 3, 5, 7, 9, 10, 11)],
+    "analytics": [ID_BASE + n for n in (1, 2, 3, 4, 6, 11)],
 }
+# Stated interests (audiences.fct_stated_interest_audience): 4 has no marketing_email grant (the
+# model would not hold them; the export checks again), 11 is not due.
+INTERESTS = {"books": [ID_BASE + n for n in (1, 4, 10, 11)]}
 DEFINITIONS = [
     ("cart_abandoners", "analytics", "marketing_email"),
     ("high_value", "analytics", "marketing_email personalization"),
@@ -80,9 +87,15 @@ def make_warehouse(path: Path, *, fingerprint: str | None = None, skip: str = ""
         "pseudonymized.int_pseudonym_key_registry": """
             create table pseudonymized.int_pseudonym_key_registry (
                 key_fingerprint varchar, as_of_date date, built_at timestamp)""",
+        "audiences.int_email_contact_schedule": """
+            create table audiences.int_email_contact_schedule (
+                customer_key varchar, preferred_frequency varchar, is_contact_due boolean)""",
+        "audiences.fct_stated_interest_audience": """
+            create table audiences.fct_stated_interest_audience (
+                customer_key varchar, interest varchar, is_contact_due boolean)""",
     }
     with duckdb.connect(str(path)) as con:
-        for schema in ("segments", "consent", "staging", "pseudonymized"):
+        for schema in ("segments", "consent", "staging", "pseudonymized", "audiences"):
             con.execute(f"create schema {schema}")
         for name, ddl in tables.items():
             if name != skip:
@@ -115,6 +128,19 @@ def make_warehouse(path: Path, *, fingerprint: str | None = None, skip: str = ""
                     "insert into staging.stg_shop__customers values (?, 'Ann', ?, '+44 1234')",
                     [customer_id, email],
                 )
+        if skip != "audiences.int_email_contact_schedule":
+            for customer_id in GRANTS["marketing_email"]:
+                con.execute(
+                    "insert into audiences.int_email_contact_schedule values (?, 'weekly', ?)",
+                    [customer_key(customer_id), customer_id != NOT_DUE],
+                )
+        if skip != "audiences.fct_stated_interest_audience":
+            for interest, ids in INTERESTS.items():
+                for customer_id in ids:
+                    con.execute(
+                        "insert into audiences.fct_stated_interest_audience values (?, ?, ?)",
+                        [customer_key(customer_id), interest, customer_id != NOT_DUE],
+                    )
         if skip != "pseudonymized.int_pseudonym_key_registry":
             con.execute(
                 "insert into pseudonymized.int_pseudonym_key_registry "
@@ -214,8 +240,8 @@ def test_exports_members_with_a_grant_and_an_address_only(run, tmp_path):
     )
     assert code == 0, output
     assert read_audience(out) == EXPECTED_CART_ABANDONERS, (
-        "members 1-3 only: 4 lacks the grant, 5 has no address, 9 has no customer row, "
-        "7 has the grant but is no member"
+        "members 1-3 only: 4 lacks the grant, 5, 9 and 10 lack the analytics grant a segment "
+        "needs (10 has an address), 11 is not due, 7 has the grant but is no member"
     )
     assert out.stat().st_mode & 0o777 == 0o600
     assert out.read_text().startswith("email\n")
@@ -229,16 +255,86 @@ def test_exports_members_with_a_grant_and_an_address_only(run, tmp_path):
         "purpose": "marketing_email",
         "as_of_date": "2026-06-30",
         "key_fingerprint": key_fingerprint(TEST_KEY.encode()),
-        "members_in_segment": 6,
-        "members_with_grant": 5,
-        "members_without_contact": 2,
+        "members_in_audience": 8,
+        "members_with_grant": 7,
+        "members_without_analytics_grant": 3,
+        "members_contacted_recently": 1,
+        "members_without_contact": 0,
         "exported": 3,
         "output_file": "audience.csv",
     }
     assert summary_file.stat().st_mode & 0o777 == 0o600
     assert files_in(tmp_path) == ["audience.csv", "audience.csv.summary.json"], "no .tmp left"
-    assert "6 members, 5 with a valid 'marketing_email' grant, 2 of those without" in output
+    assert (
+        "8 members, 7 with a valid 'marketing_email' grant, 3 of those without the 'analytics' "
+        "grant a behaviour-derived segment needs (skipped), 1 of those emailed more recently"
+    ) in output
     assert "exported 3 addresses" in output
+
+
+def test_a_stated_interest_audience_needs_no_analytics_grant(run, tmp_path):
+    out = tmp_path / "books.csv"
+    code, output = run("--interest", "books", "--purpose", "marketing_email", "--out", str(out))
+    assert code == 0, output
+    assert read_audience(out) == ["contact10@example.test", "contact1@example.test"], (
+        "1 and 10 (no analytics grant: not needed for what they stated); 4 lacks the "
+        "marketing_email grant, 11 was emailed too recently"
+    )
+    summary = json.loads((tmp_path / "books.csv.summary.json").read_text())
+    assert summary["interest"] == "books" and "segment" not in summary
+    assert summary["members_in_audience"] == 4
+    assert summary["members_with_grant"] == 3
+    assert summary["members_without_analytics_grant"] is None
+    assert summary["members_contacted_recently"] == 1
+    assert summary["exported"] == 2
+    assert "stated-interest audience 'books'" in output
+
+
+def test_a_segment_member_without_the_analytics_grant_is_not_exported(run, tmp_path):
+    """The guard: a behaviour-derived segment leaves only with the analytics grant (10 holds
+    marketing_email and has an address, but never granted analytics)."""
+    out = tmp_path / "audience.csv"
+    code, _ = run("--segment", "cart_abandoners", "--purpose", "marketing_email", "--out", str(out))
+    assert code == 0
+    assert "contact10@example.test" not in read_audience(out)
+    assert (
+        json.loads((tmp_path / "audience.csv.summary.json").read_text())[
+            "members_without_analytics_grant"
+        ]
+        == 3
+    )
+
+
+def test_a_member_emailed_too_recently_is_skipped(run, tmp_path):
+    out = tmp_path / "audience.csv"
+    code, _ = run("--segment", "cart_abandoners", "--purpose", "marketing_email", "--out", str(out))
+    assert code == 0
+    assert "contact11@example.test" not in read_audience(out)
+
+
+@pytest.mark.parametrize(
+    ("interest", "purpose", "message"),
+    [
+        ("books", "analytics", "stated-interest audiences may be exported for: marketing_email"),
+        ("astrology", "marketing_email", "no stated-interest audience 'astrology'; stated "),
+    ],
+)
+def test_refuses_a_stated_interest_export_it_may_not_make(
+    run, tmp_path, interest, purpose, message
+):
+    code, output = run(
+        "--interest", interest, "--purpose", purpose, "--out", str(tmp_path / "a.csv")
+    )
+    assert code == 2 and message in output
+    assert files_in(tmp_path) == []
+
+
+def test_segment_and_interest_exclude_each_other(run, tmp_path):
+    code, output = run(
+        "--segment", "cart_abandoners", "--interest", "books", "--purpose", "marketing_email",
+        "--out", str(tmp_path / "a.csv"),
+    )  # fmt: skip
+    assert code == 2 and "not allowed with argument" in output
 
 
 def test_the_purpose_decides_who_is_exported(run, tmp_path):
@@ -473,12 +569,77 @@ def test_built_warehouse_exports_members_with_a_marketing_email_grant(built, mon
             "select customer_id, email from staging.stg_shop__customers where email is not null"
         )
     }
+    not_due = {
+        row[0]
+        for row in built.query(
+            "select customer_key from audiences.int_email_contact_schedule where not is_contact_due"
+        )
+    }
     exported = read_audience(out)
     assert exported, "the session data set has cart abandoners with a marketing_email grant"
-    allowed = {email_of[k] for k in members & granted if k in email_of}
+    allowed = {email_of[k] for k in (members & granted) - not_due if k in email_of}
     assert set(exported) <= allowed, "only members with a marketing_email grant are exported"
     assert sorted(allowed) == exported, "every member with the grant and an address is exported"
     summary = json.loads((tmp_path / "cart_abandoners.csv.summary.json").read_text())
-    assert summary["members_in_segment"] == len(members)
+    assert summary["members_in_audience"] == len(members)
     assert summary["members_with_grant"] == len(members & granted)
     assert summary["exported"] == len(exported)
+
+
+def test_built_warehouse_stated_interest_export_honours_the_stated_frequency(
+    built, monkeypatch, tmp_path
+):
+    """Recomputed from the staged raw rows (typed, quarantine and erasures applied) with the
+    key, not from the audience models: who stated the interest on email with a marketing_email
+    grant, and who of them was sent an email fewer days ago than their frequency asks."""
+    monkeypatch.setenv("WAREHOUSE_PATH", str(built.warehouse))
+    monkeypatch.setenv(KEY_ENV_VAR, built.key)
+    days = project_vars()["audiences_contact_interval_days"]
+    as_of = date.fromisoformat(AS_OF_BUILD)
+    granted = {
+        row[0]
+        for row in built.query(
+            "select customer_key from consent.int_consented_subjects "
+            "where consent_purpose = 'marketing_email'"
+        )
+    }
+    last_send = {
+        customer_key(customer_id, built.key): last
+        for customer_id, last in built.query(
+            "select customer_id, max(cast(occurred_at as date)) from staging.stg_email__events "
+            "where event_type = 'send' and cast(occurred_at as date) <= ? group by 1",
+            [as_of],
+        )
+    }
+    email_of = {
+        customer_key(customer_id, built.key): email
+        for customer_id, email in built.query(
+            "select customer_id, email from staging.stg_shop__customers where email is not null"
+        )
+    }
+    by_interest: dict[str, dict[str, bool]] = {}
+    for customer_id, interests, channel, frequency in built.query(
+        "select customer_id, stated_interests, preferred_channel, preferred_frequency "
+        "from staging.stg_preference_center__preferences"
+    ):
+        key = customer_key(customer_id, built.key)
+        if key not in granted or channel != "email":
+            continue
+        last = last_send.get(key)
+        due = last is None or (as_of - last).days >= days[frequency]
+        for interest in interests.split("|"):
+            by_interest.setdefault(interest, {})[key] = due
+    interest = max(by_interest, key=lambda i: (sum(not d for d in by_interest[i].values()), i))
+    members = by_interest[interest]
+
+    out = tmp_path / "interest.csv"
+    code = export_audience.main(
+        ["--interest", interest, "--purpose", "marketing_email", "--out", str(out)]
+    )
+    assert code == 0
+    expected = sorted({email_of[k] for k, due in members.items() if due and k in email_of})
+    assert read_audience(out) == expected
+    summary = json.loads((tmp_path / "interest.csv.summary.json").read_text())
+    assert summary["members_in_audience"] == len(members)
+    assert summary["members_contacted_recently"] == sum(not due for due in members.values())
+    assert summary["members_contacted_recently"] > 0, "the data set has someone emailed too soon"

@@ -134,6 +134,7 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "release_differencing",
         "magnitude_rules",
         "consent",
+        "stated_audiences",
         "erasure",
         "retention",
         "pii_patterns",
