@@ -142,17 +142,27 @@ class Case:
         return run_command(self.root, *args, env={**self.overrides, **(env or {})}, prefix=prefix)
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        return subprocess.Popen(
-            self.command(*args),
-            env={**self.env, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        """The pipeline in the background, its output to files (a pipe nobody reads while the
+        test waits for its moment would fill up and stop the run)."""
+        name = f"started-{time.monotonic_ns()}"
+        out_path, err_path = self.root.parent / f"{name}.out", self.root.parent / f"{name}.err"
+        with out_path.open("w") as out, err_path.open("w") as err:
+            process = subprocess.Popen(
+                self.command(*args),
+                env={**self.env, **(env or {})},
+                stdout=out,
+                stderr=err,
+                text=True,
+                start_new_session=True,
+            )
+        process.output_name = name  # type: ignore[attr-defined]
+        return process
 
     def finish(self, process: subprocess.Popen, started: float) -> Run:
-        stdout, stderr = process.communicate(timeout=1200)
+        process.wait(timeout=1200)
+        name = process.output_name  # type: ignore[attr-defined]
+        stdout = (self.root.parent / f"{name}.out").read_text()
+        stderr = (self.root.parent / f"{name}.err").read_text()
         return Run(process.returncode, stdout, stderr, time.monotonic() - started)
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess:
@@ -236,8 +246,7 @@ def wait_until(ready: Callable[[], bool], process: subprocess.Popen, timeout: fl
     deadline = time.monotonic() + timeout
     while not ready():
         if process.poll() is not None:
-            out, err = process.communicate()
-            pytest.fail(f"the run ended (exit {process.returncode}) first:\n{err[-3000:]}")
+            pytest.fail(f"the run ended (exit {process.returncode}) before the fault")
         assert time.monotonic() < deadline, "the run never reached the point of the fault"
         time.sleep(0.02)
 

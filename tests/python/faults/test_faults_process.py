@@ -154,14 +154,23 @@ def test_two_make_runs_in_one_folder_both_end_well(case, tmp_path):
     }
 
     def make(*args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            ["make", "--no-print-directory", "run", *args],
-            cwd=project,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # Output to files: a pipe nobody reads while the other run goes on would fill up.
+        name = tmp_path / f"make-{len(args)}"
+        with open(f"{name}.out", "w") as out, open(f"{name}.err", "w") as err:
+            process = subprocess.Popen(
+                ["make", "--no-print-directory", "run", *args],
+                cwd=project,
+                env=env,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
+        process.output_name = name  # type: ignore[attr-defined]
+        return process
+
+    def finish(process: subprocess.Popen) -> str:
+        process.wait(timeout=1200)
+        return open(f"{process.output_name}.err").read()  # type: ignore[attr-defined]
 
     first = make()
     lock = project / "data" / "warehouse.duckdb.lock"
@@ -174,8 +183,7 @@ def test_two_make_runs_in_one_folder_both_end_well(case, tmp_path):
     assert "is in use by another pipeline run" in refused.stderr
     assert "Traceback" not in refused.stderr
     second = make("WAIT=900")
-    out1, err1 = first.communicate(timeout=1200)
-    out2, err2 = second.communicate(timeout=1200)
+    err1, err2 = finish(first), finish(second)
     assert first.returncode == 0, err1[-3000:]
     assert second.returncode == 0, err2[-3000:]
     assert "waiting for the warehouse lock" in err2
