@@ -2,11 +2,14 @@
 date, nothing else; each row's customer holds every purpose its trigger lists; the export
 leaves exactly the due members with an address. A bad trigger definition fails the build
 naming the row, and the feed's consent test fails when a row lacks a grant its trigger needs
-(on a copy of the session warehouse, reporting counts, never a pseudonym)."""
+(on a copy of the session warehouse, reporting counts, never a pseudonym); so does the audit's
+check triggered_audiences, which also fails when the feed carries an undeclared input."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -14,9 +17,17 @@ import duckdb
 import pytest
 
 from dbt_harness import DbtProject, customer_key, project_with_fixtures
+from privseg.audit.catalog import warehouse_catalog
+from privseg.audit.checks.triggered_audiences import (
+    check_minimal_inputs,
+    check_trigger_consent,
+    triggered_models,
+)
 from privseg.core.keys import KEY_ENV_VAR
 from privseg.export import cli as export_audience
+from privseg.lineage.project import trace_project
 
+FEED = "model.privacy_segmentation.fct_triggered_audience"
 BAD_TRIGGERS = [
     # trigger_type, description, trigger_kind, consent_purposes, days, order_count, window_days,
     # campaign_objective: each passes the seed's not_null tests, so the model's check sees it.
@@ -145,3 +156,49 @@ def test_the_consent_test_fails_for_a_row_without_a_grant_its_trigger_needs(guar
     assert "Failure in test trigger_consent_respected_fct_triggered_audience" in result.output
     assert outsider not in result.output
     assert "Got 1 result, configured to fail if != 0" in result.output, "one trigger x purpose"
+
+
+# The audit's check triggered_audiences
+
+
+def traced(built, manifest: dict):
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        catalog = warehouse_catalog(con, manifest)
+    return trace_project(manifest, catalog, target_dir=built.target_dir)
+
+
+def test_the_audit_check_passes_on_the_project(built):
+    manifest = json.loads((built.target_dir / "manifest.json").read_text())
+    assert [n["name"] for n in triggered_models(manifest)] == ["fct_triggered_audience"]
+    assert check_minimal_inputs(manifest, traced(built, manifest)) == []
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        assert check_trigger_consent(con, manifest) == []
+
+
+def test_the_audit_check_fails_on_an_undeclared_input(built):
+    """Without web events among its declared inputs, the cart trigger's date is a finding."""
+    manifest = copy.deepcopy(json.loads((built.target_dir / "manifest.json").read_text()))
+    meta = manifest["nodes"][FEED]["config"]["meta"]["privacy"]
+    meta["trigger_inputs"] = ["shop.orders.ordered_at"]
+    assert check_minimal_inputs(manifest, traced(built, manifest)) == [
+        "fct_triggered_audience.trigger_date: carries web.web_events.occurred_at (behavioral), "
+        "which is not the subject's pseudonym nor a declared trigger input made a date"
+    ]
+
+
+def test_the_audit_check_fails_on_a_subject_without_a_grant_the_trigger_needs(built, tmp_path):
+    manifest = json.loads((built.target_dir / "manifest.json").read_text())
+    grants = grants_of(built)
+    outsider = min(k for k, p in grants.items() if "marketing_email" in p and "analytics" not in p)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into audiences.fct_triggered_audience values (?, 'cart_abandoned', ?, ?)",
+            [outsider, "2026-06-30", "2026-06-30"],
+        )
+        findings = check_trigger_consent(con, manifest)
+    assert findings == [
+        "fct_triggered_audience: 1 subjects of trigger 'cart_abandoned' without a valid "
+        "'analytics' grant"
+    ]
