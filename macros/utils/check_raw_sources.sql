@@ -13,15 +13,15 @@
     {%- endif -%}
     {%- set problems = [] -%}
     {%- for node in graph.sources.values() if node.package_name == project_name -%}
-        {%- set location = raw_table_path(node) -%}
-        {%- set found = run_query(
-            "select count(*) from glob('" ~ location ~ "') union all "
-            ~ "select count(*) from glob('" ~ location ~ "/*.parquet')").columns[0].values() -%}
-        {%- if found[0] == 0 and found[1] == 0 -%}
+        {%- set files = raw_table_files(node) -%}
+        {%- set location = files.glob -%}
+        {%- if files.layout == 'missing' -%}
+            {%- set path = raw_table_path(node) -%}
             {%- do problems.append(
                 "raw table '" ~ node.name ~ "' (source " ~ node.source_name ~ "." ~ node.name
-                ~ ") not found: looked for " ~ location
-                ~ " (a Parquet file, or a folder of Parquet files)") -%}
+                ~ ") not found: looked for " ~ path
+                ~ " (a Parquet file, or a folder of Parquet files) and "
+                ~ path[:-8] ~ "/load_date=YYYY-MM-DD/*.parquet (one folder per load)") -%}
         {%- else -%}
             {%- set described = run_query(
                 "select column_name, column_type from "
@@ -48,8 +48,8 @@
                     ~ "export every raw column as text") -%}
             {%- else -%}
                 {%- set row_count = run_query(
-                    "select count(*) from read_parquet('" ~ location ~ "')"
-                ).columns[0].values()[0] -%}
+                    "select coalesce(sum(num_rows), 0) from parquet_file_metadata('"
+                    ~ location ~ "')").columns[0].values()[0] -%}
                 {%- if row_count == 0 and not node.meta.get('allow_empty', false) -%}
                     {%- do problems.append(
                         "raw table '" ~ node.name ~ "' at " ~ location ~ " is empty (0 rows); "
@@ -61,7 +61,8 @@
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(
             "Raw data check failed:\n  - " ~ (problems | join("\n  - "))
-            ~ "\nSet RAW_DATA_DIR to the folder holding one <table>.parquet per raw table "
+            ~ "\nSet RAW_DATA_DIR to the folder holding one <table>.parquet (or one "
+            ~ "<table>/load_date=YYYY-MM-DD/ folder per load) per raw table "
             ~ "(now: " ~ env_var('RAW_DATA_DIR', 'data/raw') ~ "), or make demo data with "
             ~ "`python scripts/generate_data.py --customers 10000 --days 365 --seed 42 "
             ~ "--out data/raw`.") }}

@@ -19,3 +19,66 @@
     {%- endif -%}
     {{- match.group(1).replace('{name}', source_node.identifier) -}}
 {%- endmacro %}
+
+{#
+    Where a raw table's files are, in either layout (the one place that
+    decides the glob): returns {'glob': ..., 'prefix': ..., 'layout': ...}.
+
+        single       RAW_DATA_DIR/<table>.parquet, one file
+        folder       RAW_DATA_DIR/<table>.parquet/**/*.parquet
+        partitioned  RAW_DATA_DIR/<table>/load_date=YYYY-MM-DD/*.parquet
+                     (any folders below <table>/)
+        missing      none of these (glob is the single file's path)
+
+    `prefix` is what is cut from a file's path to name it in the warehouse
+    (the basename for a single file, the path below the table's folder
+    otherwise): a moved RAW_DATA_DIR keeps the names. Both layouts at once
+    is an error: which one holds the truth is not for the build to guess.
+#}
+{% macro raw_table_files(source_node) -%}
+    {%- set path = raw_table_path(source_node) -%}
+    {%- set folder = path[:-8] if path.endswith('.parquet') else path ~ '_files' -%}
+    {%- if not execute -%}
+        {{ return({'glob': path, 'prefix': '', 'layout': 'single'}) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select (select count(*) from glob('" ~ path ~ "')), "
+        ~ "(select count(*) from glob('" ~ path ~ "/**/*.parquet')), "
+        ~ "(select count(*) from glob('" ~ folder ~ "/**/*.parquet'))").rows[0] -%}
+    {%- if (found[0] > 0 or found[1] > 0) and found[2] > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw table '" ~ source_node.name ~ "' is in both layouts: " ~ path
+            ~ " and " ~ folder ~ "/; keep one (move the other out of RAW_DATA_DIR)") }}
+    {%- elif found[0] > 0 -%}
+        {{ return({'glob': path, 'prefix': '', 'layout': 'single'}) }}
+    {%- elif found[1] > 0 -%}
+        {{ return({'glob': path ~ '/**/*.parquet', 'prefix': path ~ '/', 'layout': 'folder'}) }}
+    {%- elif found[2] > 0 -%}
+        {{ return({'glob': folder ~ '/**/*.parquet', 'prefix': folder ~ '/',
+            'layout': 'partitioned'}) }}
+    {%- endif -%}
+    {{ return({'glob': path, 'prefix': '', 'layout': 'missing'}) }}
+{%- endmacro %}
+
+{#
+    SQL listing a raw table's files: file (the path DuckDB reads), source_file
+    (its name in the warehouse), size and modified (bytes and modification
+    time: a file is read again when either changed). Reads no file's
+    contents.
+#}
+{% macro raw_file_listing(files) -%}
+    select
+        filename as file,
+        {{ raw_source_file_name('filename', files.prefix) }} as source_file,
+        size as source_file_size,
+        last_modified as source_file_modified
+    from read_blob('{{ files.glob }}')
+{%- endmacro %}
+
+{% macro raw_source_file_name(column, prefix) -%}
+    {%- if prefix -%}
+        replace({{ column }}, '{{ prefix }}', '')
+    {%- else -%}
+        regexp_extract({{ column }}, '[^/\\]+$')
+    {%- endif -%}
+{%- endmacro %}

@@ -17,7 +17,7 @@ import duckdb
 
 from privseg.core.dbt_runner import dbt_executable
 from privseg.core.keys import KEY_ENV_VAR
-from privseg.core.settings import PROJECT_DIR, RAW_TABLES
+from privseg.core.settings import PROJECT_DIR, RAW_TABLES, raw_table_read
 from privseg.datagen.cli import main as generate_raw_data
 from pseudonym_key import Plugin
 
@@ -99,9 +99,9 @@ class Scale:
 def raw_row_counts(raw: Path) -> dict[str, int]:
     with duckdb.connect() as con:
         return {
-            table: con.execute(
-                f"select count(*) from read_parquet('{raw / table}.parquet')"
-            ).fetchall()[0][0]
+            table: con.execute(f"select count(*) from {raw_table_read(raw, table)}").fetchall()[0][
+                0
+            ]
             for table in RAW_TABLES
         }
 
@@ -111,12 +111,11 @@ def engine_floor(raw: Path, repeat: int) -> float:
     with duckdb.connect() as con:
         parts = []
         for table in RAW_TABLES:
-            first = con.execute(
-                f"describe select * from read_parquet('{raw / table}.parquet')"
-            ).fetchall()[0][0]
+            first = con.execute(f"describe select * from {raw_table_read(raw, table)}").fetchall()[
+                0
+            ][0]
             parts.append(
-                f"select count(*) as n, sum(hash({first})) as h "
-                f"from read_parquet('{raw / table}.parquet')"
+                f"select count(*) as n, sum(hash({first})) as h from {raw_table_read(raw, table)}"
             )
         sql = "select sum(n), sum(h) from (" + " union all ".join(parts) + ")"
         times = []

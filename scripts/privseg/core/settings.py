@@ -85,8 +85,27 @@ class Settings:
 
 
 def missing_raw_tables(raw_data_dir: Path) -> list[str]:
-    """Raw tables with neither a <table>.parquet file nor a folder of that name."""
-    return [t for t in RAW_TABLES if not (raw_data_dir / f"{t}.parquet").exists()]
+    """Raw tables with neither a <table>.parquet file or folder nor a <table> folder (the
+    partitioned layout, <table>/load_date=YYYY-MM-DD/*.parquet)."""
+    return [
+        t
+        for t in RAW_TABLES
+        if not (raw_data_dir / f"{t}.parquet").exists() and not (raw_data_dir / t).is_dir()
+    ]
+
+
+def raw_table_read(raw_data_dir: Path, table: str) -> str:
+    """A read_parquet(...) of one raw table in whichever layout it is in, for scripts that read
+    raw data without dbt (the dbt models decide the same in macro raw_table_files)."""
+    single = raw_data_dir / f"{table}.parquet"
+    if single.is_dir():
+        pattern = f"{single}/**/*.parquet"
+    elif not single.exists() and (raw_data_dir / table).is_dir():
+        pattern = f"{raw_data_dir / table}/**/*.parquet"
+    else:
+        pattern = str(single)
+    quoted = pattern.replace("'", "''")
+    return f"read_parquet('{quoted}', hive_partitioning = false)"
 
 
 def project_vars() -> dict[str, Any]:

@@ -49,6 +49,22 @@ class Workspace:
         )
         self.fault_helpers[table] = fault_helpers
 
+    def rows_query(self, table: str) -> str:
+        """Clean and faulty rows as raw columns, with source_sort_key, fault_sequence (0 for a
+        clean row) and kind (the fault, NULL for a clean row)."""
+        columns = ", ".join(RAW_COLUMNS[table])
+        return f"""
+            select
+                {self.rendered[table]},
+                compact.sort_key as source_sort_key,
+                0 as fault_sequence,
+                cast(null as varchar) as kind
+            from compact_{table} as compact
+            union all
+            select {columns}, source_sort_key, fault_sequence, kind
+            from faulty_{table}
+        """
+
     def write(self, table: str, path: Path) -> int:
         """Write clean and faulty rows ordered by id (a faulty row sits next to its source row);
         return the number of rows written."""
@@ -63,16 +79,7 @@ class Workspace:
         else:
             query = f"""
                 select {columns}
-                from (
-                    select
-                        {self.rendered[table]},
-                        compact.sort_key as source_sort_key,
-                        0 as fault_sequence
-                    from compact_{table} as compact
-                    union all
-                    select {columns}, source_sort_key, fault_sequence
-                    from faulty_{table}
-                )
+                from ({self.rows_query(table)})
                 order by source_sort_key, fault_sequence
             """
         self.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -32,8 +33,14 @@ from privseg.lineage.query import safe_reason, sql_lineage
 
 # Stands in for each source's relation_name (a read_parquet(...) call) in the compiled SQL.
 SOURCE_CATALOG = "__source__"
-# Columns read_parquet(..., filename = true, file_row_number = true) adds to every source.
-TECHNICAL_SOURCE_COLUMNS = {"filename": "VARCHAR", "file_row_number": "BIGINT"}
+# Columns read_parquet(..., filename = true, file_row_number = true) adds to every source, and
+# those read_blob(...) lists a typed_ model's raw files by (their size and modification time).
+TECHNICAL_SOURCE_COLUMNS = {
+    "filename": "VARCHAR",
+    "file_row_number": "BIGINT",
+    "size": "BIGINT",
+    "last_modified": "TIMESTAMP WITH TIME ZONE",
+}
 
 
 def read_artifacts(target_dir: Path) -> tuple[dict, dict]:
@@ -195,11 +202,29 @@ def trace_project(
             lookup_relations=seed_keys,
             # an incremental consent model reading its own rows does not filter on consent
             consent_relations=frozenset(consent_keys - {key_of.get(unique_id)}),
+            own_source=_single_source_read(node, manifest),
         )
         models[unique_id] = _model_lineage(
             unique_id, node, model_sql(node, target_dir), catalog, trace, by_key
         )
     return ProjectLineage(models, relations, seconds=time.monotonic() - started)
+
+
+# A raw read the model builds itself (typed_ models read the files raw_table_files lists, not
+# the source's relation_name): read_parquet(...) or read_blob(...) with no nested parentheses.
+_RAW_READ = re.compile(r"read_(?:parquet|blob)\((?:[^()']|'[^']*')*\)", re.IGNORECASE)
+
+
+def _single_source_read(node: Mapping[str, Any], manifest: Mapping[str, Any]) -> str | None:
+    """The stand-in of the one source a model depends on, if it depends on exactly one."""
+    sources = [
+        manifest["sources"][uid]
+        for uid in node.get("depends_on", {}).get("nodes", [])
+        if uid in manifest.get("sources", {})
+    ]
+    if len(sources) != 1:
+        return None
+    return f'"{SOURCE_CATALOG}"."{sources[0]["source_name"]}"."{sources[0]["name"]}"'
 
 
 def _trace_model_sql(
@@ -209,9 +234,12 @@ def _trace_model_sql(
     schema: Schema,
     lookup_relations: frozenset[str],
     consent_relations: frozenset[str],
+    own_source: str | None = None,
 ) -> SqlLineage:
     for old, new in replacements:
         sql = sql.replace(old, new)
+    if own_source is not None:
+        sql = _RAW_READ.sub(own_source, sql)
     return sql_lineage(
         sql, schema, lookup_relations=lookup_relations, consent_relations=consent_relations
     )

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
@@ -602,3 +603,100 @@ def test_cli_entry_point(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "table=web_events rows=" in ok.stderr
     assert "@example" not in ok.stderr  # no personal values in logs
+
+
+# ---------------------------------------------------------------------------------------------
+# Partitioned layout (one folder per load day) and --append-day
+# ---------------------------------------------------------------------------------------------
+def _partitioned(gen: ModuleType, out: Path, *extra: str) -> Path:
+    argv = ["--customers", "200", "--days", "30", "--seed", "7", "--faults", "0.05"]
+    assert gen.main([*argv, "--end-date", END_DATE, *extra, "--out", str(out)]) == 0
+    return out
+
+
+def tree_digests(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*.parquet"))
+    }
+
+
+def test_partitioned_loads_hold_exactly_the_single_layout_rows(
+    gen: ModuleType, tmp_path: Path
+) -> None:
+    """Every row lands in one load; all loads together (up to the last late row, LATE_DAYS_MAX
+    after the end date) are the single-file layout's rows, a folder per load day."""
+    single = _partitioned(gen, tmp_path / "single")
+    loads = _partitioned(gen, tmp_path / "loads", "--layout", "partitioned")
+    assert not list(loads.glob("*.parquet"))
+    for _ in range(3):  # the late rows of the last days
+        assert gen.main(["--append-day", "--out", str(loads)]) == 0
+    con = duckdb.connect()
+    late = 0
+    for table in COLUMNS:
+        days = sorted(p.name for p in (loads / table).iterdir())
+        assert days and all(d.startswith("load_date=") for d in days), table
+        in_loads = f"read_parquet('{loads / table}/*/*.parquet', hive_partitioning = false)"
+        in_single = f"read_parquet('{single / table}.parquet')"
+        for a, b in ((in_loads, in_single), (in_single, in_loads)):
+            assert one(con, f"select count(*) from (from {a} except all from {b})") == 0, table
+        if table in TIMESTAMP_COLUMN:
+            column = TIMESTAMP_COLUMN[table]
+            # a row lands no earlier than the day after its own time; some land later
+            rows = q(
+                con,
+                f"select try_cast(left({column}, 10) as date), "
+                f"cast(regexp_extract(filename, 'load_date=([0-9-]+)', 1) as date) "
+                f"from read_parquet('{loads / table}/*/*.parquet', filename = true, "
+                "hive_partitioning = false)",
+            )
+            first = min(load for _, load in rows)
+            end = date.fromisoformat(END_DATE)
+            own = [(day, load) for day, load in rows if day is not None and first <= day < end]
+            assert all(load > day for day, load in own), table  # (a future_timestamp fault
+            late += sum(1 for day, load in own if (load - day).days > 1)  # lands with its row)
+    assert late > 0, "no late row: the partitioned layout would not test late data"
+    manifest = json.loads((loads / "generation_manifest.json").read_text())
+    assert manifest["layout"] == "partitioned" and manifest["loaded_through"] == "2026-07-03"
+    single_manifest = json.loads((single / "generation_manifest.json").read_text())
+    assert manifest["tables"] == single_manifest["tables"]
+
+
+def test_append_day_adds_the_held_back_loads_byte_for_byte(gen: ModuleType, tmp_path: Path) -> None:
+    """--hold-back-days 3 then three --append-day: the same files as writing every load at once
+    (deterministic given the seed), and the manifest counts what is loaded."""
+    whole = _partitioned(gen, tmp_path / "whole", "--layout", "partitioned")
+    grown = _partitioned(
+        gen, tmp_path / "grown", "--layout", "partitioned", "--hold-back-days", "3"
+    )
+    manifest = json.loads((grown / "generation_manifest.json").read_text())
+    assert manifest["loaded_through"] == "2026-06-27"
+    held = json.loads((whole / "generation_manifest.json").read_text())["tables"]
+    assert manifest["tables"]["orders"]["rows_total"] < held["orders"]["rows_total"]
+    for day in ("2026-06-28", "2026-06-29", "2026-06-30"):
+        assert gen.main(["--append-day", "--out", str(grown)]) == 0
+        manifest = json.loads((grown / "generation_manifest.json").read_text())
+        assert manifest["loaded_through"] == day
+        assert (grown / "orders" / f"load_date={day}").is_dir()
+    assert tree_digests(grown) == tree_digests(whole)
+    assert manifest["tables"] == held
+
+
+def test_append_day_refuses_what_it_cannot_do(
+    gen: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    single = _partitioned(gen, tmp_path / "single")
+    assert gen.main(["--append-day", "--out", str(single)]) == 2
+    assert "single-file layout" in capsys.readouterr().err
+    assert gen.main(["--append-day", "--out", str(tmp_path / "nothing")]) == 2
+    assert "generation_manifest.json not found" in capsys.readouterr().err
+    loads = _partitioned(gen, tmp_path / "loads", "--layout", "partitioned")
+    assert gen.main(["--append-day", "--seed", "3", "--out", str(loads)]) == 2
+    assert "takes only --out" in capsys.readouterr().err
+    # past the last late row of the generation there is no load to add
+    for _ in range(3):
+        assert gen.main(["--append-day", "--out", str(loads)]) == 0
+    assert gen.main(["--append-day", "--out", str(loads)]) == 1
+    assert "no load after 2026-07-03" in capsys.readouterr().err
+    assert gen.main(["--customers", "10", "--days", "5", "--seed", "1", "--hold-back-days", "2",
+                     "--out", str(tmp_path / "x")]) == 2  # fmt: skip

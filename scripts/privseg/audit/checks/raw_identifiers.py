@@ -10,6 +10,7 @@ import duckdb
 
 from privseg.audit.catalog import text_columns
 from privseg.audit.context import AuditRun
+from privseg.core.settings import raw_table_read
 
 # Raw ids (customer_id, order_id...) are numbers that legitimately recur as
 # other numbers; they are guarded by column classification instead.
@@ -56,7 +57,7 @@ def scan_for_raw_identifiers(
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         selects = [
             f"select lower(trim(cast({column} as varchar))) as value "
-            f"from read_parquet('{raw_data_dir / table}.parquet')"
+            f"from {raw_table_read(raw_data_dir, table)}"
             for table, cols in columns.items()
             for column in cols
         ]

@@ -1,0 +1,1 @@
+{{ typed_raw_rows('products') }}
