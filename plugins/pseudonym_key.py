@@ -19,21 +19,26 @@ The macros in macros/privacy/ read them with getvariable():
 The fingerprint identifies a key (to check that two databases or runs used the same one, or
 that a rotation happened) without revealing it.
 
-Its one other duty, because dbt-duckdb loads plugins only from profiles.yml and one plugin keeps
+Its other duties, because dbt-duckdb loads plugins only from profiles.yml and one plugin keeps
 that file simple: it registers the segment rule validator (segment_rules.py, no key involved) as
-DuckDB functions on the connection, which the macro segment_rules() calls.
+DuckDB functions on the connection, which the macro segment_rules() calls; and it stops a dbt
+command started by hand while a pipeline run holds the warehouse (the lock of
+privseg.core.lock), with one line naming the run, before dbt opens the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
 from dp_noise import register_functions as register_dp_functions
+from privseg.core.lock import LOCK_TOKEN_ENV_VAR, describe, held_by_another, lock_path
 from release_protection import register_functions as register_release_functions
 from segment_rules import register_functions
 
@@ -102,6 +107,31 @@ def validate_key(value: object) -> bytes:
     return value.encode("utf-8")
 
 
+class WarehouseInUseError(DbtRuntimeError):
+    """A pipeline run holds the warehouse: reported by dbt as one line, without a traceback."""
+
+
+def refuse_if_pipeline_holds(warehouse: str | None) -> None:
+    """Raise WarehouseInUseError when a pipeline run other than our parent holds `warehouse`.
+
+    The pipeline's own dbt children carry the lock's token; anything else (a `dbt build` by hand)
+    is stopped before it opens the file, so it can neither fail on DuckDB's lock with a traceback
+    nor change the warehouse between the pipeline's build, audit and publish.
+    """
+    if not warehouse or warehouse == ":memory:":
+        return
+    path = lock_path(Path(warehouse).resolve())
+    holder = held_by_another(path)
+    if holder is None or (
+        holder.get("token") and holder["token"] == os.environ.get(LOCK_TOKEN_ENV_VAR)
+    ):
+        return
+    raise WarehouseInUseError(
+        f"the warehouse {warehouse} is in use by a pipeline run ({describe(holder)}): "
+        "run dbt again when it has ended (the pipeline builds, audits and publishes it)"
+    )
+
+
 class Plugin(BasePlugin):
     """Sets the HMAC pads and key fingerprint as DuckDB variables on each connection/cursor."""
 
@@ -110,6 +140,7 @@ class Plugin(BasePlugin):
     _fingerprint: str
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
+        refuse_if_pipeline_holds(getattr(self.creds, "path", None))
         key = validate_key(plugin_config.get("key"))
         # Keep only derived values: the pads are key-equivalent, so they are never logged or
         # put into SQL text either, only bound as parameters.

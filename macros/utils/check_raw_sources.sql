@@ -1,7 +1,8 @@
 {#
     on-run-start hook: before anything reads a raw table, check that each
     source's Parquet file (or folder) exists, has the columns the source yml
-    declares, and is not empty (unless the table sets meta.allow_empty).
+    declares, as text (raw columns are exported as text), and is not empty
+    (unless the table sets meta.allow_empty).
     Fails with one message naming every problem: which table, the path it
     looked at, and what to do. A bare "No files found" error from deep inside
     a view would name neither.
@@ -22,17 +23,29 @@
                 ~ " (a Parquet file, or a folder of Parquet files) and "
                 ~ path[:-8] ~ "/load_date=YYYY-MM-DD/*.parquet (one folder per load)") -%}
         {%- else -%}
-            {%- set columns = run_query(
-                "select distinct name from parquet_schema('" ~ location ~ "')"
-            ).columns[0].values() -%}
+            {%- set described = run_query(
+                "select column_name, column_type from "
+                ~ "(describe select * from read_parquet('" ~ location ~ "'))") -%}
+            {%- set types = dict(zip(described.columns[0].values(),
+                                     described.columns[1].values())) -%}
             {%- set missing = [] -%}
-            {%- for column in node.columns if column not in columns -%}
-                {%- do missing.append(column) -%}
+            {%- set not_text = [] -%}
+            {%- for column in node.columns -%}
+                {%- if column not in types -%}
+                    {%- do missing.append(column) -%}
+                {%- elif types[column] != 'VARCHAR' -%}
+                    {%- do not_text.append(column ~ ' ' ~ types[column]) -%}
+                {%- endif -%}
             {%- endfor -%}
             {%- if missing -%}
                 {%- do problems.append(
                     "raw table '" ~ node.name ~ "' at " ~ location ~ " lacks column(s) "
                     ~ (missing | join(', ')) ~ " declared in its source yml") -%}
+            {%- elif not_text -%}
+                {%- do problems.append(
+                    "raw table '" ~ node.name ~ "' at " ~ location ~ " has column(s) "
+                    ~ (not_text | join(', ')) ~ " where text (VARCHAR) is expected: "
+                    ~ "export every raw column as text") -%}
             {%- else -%}
                 {%- set row_count = run_query(
                     "select coalesce(sum(num_rows), 0) from parquet_file_metadata('"

@@ -34,3 +34,15 @@ def built(tmp_path_factory, faulty_raw) -> DbtProject:
         failures = [m for m in result.output.splitlines() if "ERROR" in m or "FAIL" in m]
         pytest.fail("dbt build failed on the faulty data set:\n" + "\n".join(failures[-30:]))
     return project
+
+
+FAULTS = "faults"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The fault tier (tests/python/faults) runs on its own, `make test-faults`: `pytest
+    tests/python` (make test) leaves it out unless it is named on the command line."""
+    if collection_path.name == FAULTS and collection_path.parent.name == "python":
+        named = any(FAULTS in str(arg).replace("\\", "/").split("/") for arg in config.args)
+        return None if named else True
+    return None

@@ -35,6 +35,7 @@ from privseg.audit.checks import (
     retention,
     secret_hygiene,
     stated_audiences,
+    triggered_audiences,
 )
 from privseg.audit.context import AuditRun
 
@@ -195,6 +196,24 @@ CHECKS: tuple[Check, ...] = (
         ),
         invariants=(3,),
         run=stated_audiences.run,
+    ),
+    Check(
+        name="triggered_audiences",
+        claim=(
+            "the trigger feed carries only the subject's pseudonym and dates, and each of its "
+            "subjects holds every purpose their trigger lists"
+        ),
+        method=(
+            "For every model declaring meta.privacy.data_basis triggered (the trigger feed): "
+            "follows each column's lineage to the source columns whose value it carries; a "
+            "personal one must be a direct identifier through the keyed hash or a date the "
+            "model declares in meta.privacy.trigger_inputs, generalized (columns that only "
+            "filter rows, such as an order's status, are allowed). Then counts, per trigger and "
+            "purpose, the subjects of the warehouse table without a valid grant for a purpose "
+            "the trigger lists in consent_purposes of the seed trigger_definitions."
+        ),
+        invariants=(3,),
+        run=triggered_audiences.run,
     ),
     Check(
         name="erasure",

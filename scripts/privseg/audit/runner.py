@@ -26,6 +26,7 @@ from privseg.audit.ropa import ropa
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KEY_ENV_VAR
 from privseg.core.settings import Settings, project_vars
+from privseg.core.warehouse import warehouse_build_id
 from privseg.report.html import render_html
 
 BUILD_RESULTS = "build_results.json"
@@ -66,6 +67,8 @@ def run_audit(settings: Settings, out: Path) -> dict:
     sections: dict[str, Any] = {}
     audit.con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
+        # Which build the warehouse holds: publish refuses it if another build came since.
+        warehouse_build = warehouse_build_id(audit.con)
         audit.as_of = as_of_date(audit.con)
         for check in CHECKS:
             if not check.reads_warehouse_file:
@@ -81,6 +84,7 @@ def run_audit(settings: Settings, out: Path) -> dict:
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_id": results["metadata"]["invocation_id"],
+        "warehouse_build_id": warehouse_build,
         "warehouse": str(settings.warehouse_path),
         "as_of": audit.as_of,
         "k": audit.k,

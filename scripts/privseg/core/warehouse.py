@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -37,3 +38,35 @@ def compact_database(path: Path) -> tuple[int, int]:
     os.chmod(target, 0o600)
     os.replace(target, path)
     return before, path.stat().st_size
+
+
+# Where every dbt build (or run, seed, snapshot) records its invocation id: the on-run-end hook
+# record_build_id (macros/utils/record_build_id.sql).
+BUILD_ID_TABLE = "main.dbt_build_id"
+LOCKED = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def warehouse_build_id(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str | None:
+    """The id of the dbt build that last wrote the warehouse open on `con`, or None."""
+    table = f'"{catalog}".{BUILD_ID_TABLE}' if catalog else BUILD_ID_TABLE
+    try:
+        row = con.execute(f"select any_value(build_id) from {table}").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
+def writer_holding(path: Path) -> str | None:
+    """'PID n (program)' when another process has the DuckDB file open for writing, else None."""
+    if not path.is_file():
+        return None
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException as error:
+        found = LOCKED.search(str(error))
+        if found:
+            return f"PID {found.group(2)} ({Path(found.group(1)).name})"
+        if "lock" in str(error).lower():
+            return "another process"
+        raise
+    return None

@@ -1,11 +1,12 @@
 """Who is exported: the audience's members that may be emailed for the campaign's purpose, joined
 back to their email address through the pseudonym (pure functions, no I/O).
 
-Two kinds of audience: a segment (segments-as-data rules over the behaviour profile, so its
-members must also hold the `analytics` grant the profile needs), and a stated-interest audience
-(only what the customer told the preference center: no analytics grant needed). In both, a
-member needs a valid grant for the export's purpose, and a member emailed more recently than
-their stated frequency asks is skipped."""
+Three kinds of audience: a segment (segments-as-data rules over the behaviour profile, so its
+members must also hold the `analytics` grant the profile needs), a stated-interest audience
+(only what the customer told the preference center: no analytics grant needed), and a triggered
+audience (the daily trigger feed: every purpose its trigger lists, analytics for the triggers
+that read browsing or a purchase rhythm). In all, a member needs a valid grant for the export's
+purpose, and a member emailed more recently than their stated frequency asks is skipped."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ class ExportError(Exception):
 # Segments are rules over the behaviour profile (fct_customer_behavior), which holds only
 # subjects in scope of this purpose: a segment member leaves only with this grant too.
 BEHAVIOUR_PURPOSE = "analytics"
-# Stated-interest audiences (audiences.fct_stated_interest_audience) are built for this purpose.
+# Stated-interest audiences (audiences.fct_stated_interest_audience) are built for this purpose,
+# and the triggered audiences (audiences.fct_triggered_audience) are emailed under it.
 STATED_AUDIENCE_PURPOSE = "marketing_email"
+TRIGGERED_AUDIENCE_PURPOSE = "marketing_email"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,29 @@ def check_interest_export_allowed(interest: str, purpose: str, interests: list[s
     if interest not in interests:
         known = ", ".join(sorted(interests)) or "none (nobody has stated an interest yet)"
         raise ExportError(f"no stated-interest audience '{interest}'; stated interests: {known}")
+
+
+def check_trigger_export_allowed(
+    trigger: str, purpose: str, definitions: dict[str, str | None]
+) -> bool:
+    """Raise ExportError unless `trigger` is defined (trigger_definitions: trigger_type ->
+    consent_purposes) and `purpose` is the one triggered emails are sent under; return whether
+    its members also need the analytics grant (the trigger lists it)."""
+    if trigger not in definitions:
+        known = ", ".join(sorted(definitions)) or "none"
+        raise ExportError(f"unknown trigger '{trigger}'; known triggers: {known}")
+    if purpose != TRIGGERED_AUDIENCE_PURPOSE:
+        raise ExportError(
+            f"triggered audiences may be exported for: {TRIGGERED_AUDIENCE_PURPOSE} "
+            f"(not '{purpose}')"
+        )
+    purposes = allowed_purposes(definitions[trigger])
+    if purpose not in purposes:
+        raise ExportError(
+            f"trigger '{trigger}' does not list {purpose} in its consent_purposes "
+            "(trigger_definitions): fix the seed and rebuild"
+        )
+    return BEHAVIOUR_PURPOSE in purposes
 
 
 @dataclass(frozen=True)

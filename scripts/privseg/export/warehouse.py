@@ -23,6 +23,8 @@ REQUIRED_RELATIONS = (
     "audiences.int_email_contact_schedule",
     "audiences.fct_stated_interest_audience",
 )
+# Read by a triggered audience's export (--trigger) only.
+TRIGGER_RELATIONS = ("audiences.trigger_definitions", "audiences.fct_triggered_audience")
 FETCH_BATCH_ROWS = 100_000
 BUILD_FIRST = "build it first with `make run` (or `dbt build`)"
 
@@ -42,14 +44,16 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
         raise ExportError(f"cannot open warehouse {path}: {first_line(error)}") from None
 
 
-def missing_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
+def missing_relations(
+    con: duckdb.DuckDBPyConnection, required: tuple[str, ...] = REQUIRED_RELATIONS
+) -> list[str]:
     present = {
         f"{schema}.{name}"
         for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()
     }
-    return [relation for relation in REQUIRED_RELATIONS if relation not in present]
+    return [relation for relation in required if relation not in present]
 
 
 def check_key_built_warehouse(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> None:
@@ -132,6 +136,25 @@ def read_interest_members(
         "select customer_key from audiences.fct_stated_interest_audience "
         "where interest = $interest",
         {"interest": interest, "purpose": purpose},
+    )
+
+
+def read_trigger_definitions(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """trigger_type -> consent_purposes (space-separated) of the seed trigger_definitions."""
+    rows = con.execute(
+        "select trigger_type, consent_purposes from audiences.trigger_definitions"
+    ).fetchall()
+    return dict(rows)
+
+
+def read_trigger_members(
+    con: duckdb.DuckDBPyConnection, trigger: str, purpose: str
+) -> list[Member]:
+    """The customers the trigger feed holds for `trigger` and what decides their export."""
+    return _members(
+        con,
+        "select customer_key from audiences.fct_triggered_audience where trigger_type = $trigger",
+        {"trigger": trigger, "purpose": purpose},
     )
 
 

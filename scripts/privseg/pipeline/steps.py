@@ -11,15 +11,19 @@ import logging
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from privseg.audit.context import AuditError
 from privseg.audit.runner import BUILD_RESULTS, REPORT, run_audit
 from privseg.core.dbt_runner import run_dbt
+from privseg.core.failures import dbt_error_line, failed_dbt_nodes, first_line, resource_cause
 from privseg.core.keys import ensure_pseudonym_key
 from privseg.core.modes import ModeError, PublicationModes, shared_beyond_owner
 from privseg.core.settings import PROJECT_DIR, RAW_TABLES, Settings, missing_raw_tables
-from privseg.core.warehouse import compact_database
+from privseg.core.warehouse import compact_database, writer_holding
 from privseg.datagen.cli import main as generate_raw_data
 from privseg.publication.gate import PublishRefused
 from privseg.publication.release import publish, storage_version_problem
@@ -67,9 +71,21 @@ def storage_version_refused(settings: Settings) -> bool:
     return problem is not None
 
 
-def preflight(settings: Settings) -> int:
+def first_order_date(raw_data_dir: Path) -> date | None:
+    """The day of the first order in the raw data (None if none parses)."""
+    orders = raw_data_dir / "orders.parquet"
+    location = orders / "*.parquet" if orders.is_dir() else orders
+    with duckdb.connect() as con:
+        (first,) = con.execute(
+            "select min(try_cast(ordered_at as timestamp))::date from read_parquet(?)",
+            [str(location)],
+        ).fetchone()
+    return first
+
+
+def preflight(settings: Settings, as_of: str | None = None) -> int:
     """Before a build: the key, the publication's modes and storage version, writable paths,
-    and raw tables with the declared columns."""
+    raw tables with the declared columns, and an as-of date not before the first data."""
     if storage_version_refused(settings):
         return 2
     try:
@@ -106,16 +122,50 @@ def preflight(settings: Settings) -> int:
         )
         return 2
     warn_if_shared(settings.raw_data_dir)
+    writer = writer_holding(settings.warehouse_path)
+    if writer:
+        logging.error(
+            "the warehouse %s is open for writing by %s, not a pipeline run (a dbt command by "
+            "hand?): let it finish or stop it, then run again",
+            settings.warehouse_path,
+            writer,
+        )
+        return 2
     # The columns each source yml declares: checked by the same macro the build runs first.
     done = run_dbt(
         ["run-operation", "check_raw_sources", "--target", settings.target], capture=True
     )
     if done.returncode != 0:
-        problems = [line for line in done.stdout.splitlines() if "raw table" in line]
+        problems = [
+            line.strip(" -")
+            for line in done.stdout.splitlines()
+            if line.strip().startswith("- raw table")
+        ]
+        if problems:
+            logging.error(
+                "raw data in %s does not match the source yml: %s",
+                settings.raw_data_dir,
+                "; ".join(problems),
+            )
+        else:
+            logging.error(
+                "raw data in %s cannot be read: %s",
+                settings.raw_data_dir,
+                dbt_error_line(done.stdout + done.stderr) or "see the dbt output above",
+            )
+        return 2
+    try:
+        first = first_order_date(settings.raw_data_dir) if as_of else None
+    except duckdb.Error as error:
+        logging.error("raw data in %s cannot be read: %s", settings.raw_data_dir, first_line(error))
+        return 2
+    if as_of and first and date.fromisoformat(as_of) < first:
         logging.error(
-            "raw data in %s does not match the source yml:\n%s",
-            settings.raw_data_dir,
-            "\n".join(problems) or done.stdout[-2000:],
+            "--as-of %s is before the first raw data (the first order in %s is of %s): "
+            "there is nothing to segment as of then; choose a later date",
+            as_of,
+            settings.raw_data_dir / "orders.parquet",
+            first,
         )
         return 2
     return 0
@@ -145,15 +195,18 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
         args.append("--full-refresh")
     if as_of:
         args += ["--vars", f"{{as_of: '{as_of}'}}"]
-    code = run_dbt(args).returncode
+    since = time.time()
+    done = run_dbt(args)
     # The build's own results, for the audit and the publication (dbt docs overwrites
     # run_results.json). A failed build records its failures: publish then refuses.
     results = settings.target_dir / "run_results.json"
     if results.exists():
         shutil.copyfile(results, settings.target_dir / BUILD_RESULTS)
-    if code != 0:
-        logging.error("dbt build failed: see the lines marked ERROR or FAIL above")
-        return 1
+    if done.returncode != 0:
+        line = build_failure_line(results, since, done.stdout)
+        logging.error("%s", line)
+        # A raw file that cannot be read (corrupt, unreadable) is the input's fault: exit 2.
+        return 2 if str(settings.raw_data_dir) in line else 1
     started = time.monotonic()
     before, after = compact_database(settings.warehouse_path)
     logging.info(
@@ -164,6 +217,23 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
         time.monotonic() - started,
     )
     return 0
+
+
+def build_failure_line(results: Path, since: float, output: str) -> str:
+    """One line for a failed dbt build: the first failing node and its error, or dbt's own
+    error (a hook), with the cause when a resource ran out."""
+    failed = failed_dbt_nodes(results, since)
+    if failed:
+        name, message = failed[0]
+        more = f" (and {len(failed) - 1} more failing nodes, marked ERROR or FAIL above)"
+        what = f"in {name}: {message}{more if len(failed) > 1 else ''}"
+    else:
+        what = f": {dbt_error_line(output) or 'see the lines marked ERROR above'}"
+    cause = resource_cause(what)
+    return (
+        f"dbt build failed{' (' + cause + ')' if cause else ''} {what}; nothing was published "
+        "(the previous publication is unchanged)"
+    ).replace("failed :", "failed:")
 
 
 def step_audit(settings: Settings) -> int:

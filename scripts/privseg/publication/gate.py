@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from privseg.core.manifest import failed_nodes, published_models
 
+# The build's own run_results.json, kept by the build step (privseg.audit.runner.BUILD_RESULTS).
+BUILD_RESULTS_NAME = "target/build_results.json"
+
 
 class PublishRefused(Exception):
     """Nothing may be published (exit 1): a failed test, a failed or stale audit."""
@@ -39,6 +42,12 @@ def refusals(manifest: dict, results: dict, audit: dict | None) -> list[str]:
         problems.append("no privacy audit of this build (run pipeline.py audit)")
     elif audit.get("build_id") != build_id:
         problems.append("the privacy audit is of another build (run pipeline.py audit)")
+    elif audit.get("warehouse_build_id") != build_id:
+        problems.append(
+            f"the audited warehouse held build {audit.get('warehouse_build_id')}, not build "
+            f"{build_id} of {BUILD_RESULTS_NAME} (another dbt command wrote it in between): "
+            "run pipeline.py build, then audit"
+        )
     elif audit.get("status") != "pass":
         failing = [c["name"] for c in audit.get("checks", []) if c.get("status") != "pass"]
         problems.append("the privacy audit failed: " + ", ".join(failing))

@@ -41,6 +41,7 @@ from privseg.core.files import write_json_atomically
 from privseg.core.manifest import published_models
 from privseg.core.modes import PublicationModes, owner_only
 from privseg.core.settings import DEFAULT_STORAGE_VERSION
+from privseg.core.warehouse import warehouse_build_id
 from privseg.publication.gate import PublishRefused, refusals
 
 RELEASES = "releases"
@@ -153,6 +154,29 @@ def _publish(
     work = publish_dir / RELEASES / f"{INCOMPLETE_PREFIX}{release_id}"
     (work / PARQUET).mkdir(parents=True)
 
+    try:
+        return _write_release(
+            warehouse, publish_dir, work, release_id, build_id, created, manifest, audit,
+            modes, storage_version,
+        )  # fmt: skip
+    except BaseException:
+        # Nothing half-written: a refused, failed or stopped release leaves no folder behind.
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _write_release(
+    warehouse: Path,
+    publish_dir: Path,
+    work: Path,
+    release_id: str,
+    build_id: str,
+    created: datetime,
+    manifest: dict,
+    audit: dict,
+    modes: PublicationModes,
+    storage_version: str,
+) -> dict:
     tables = []
     # In memory, with the release's file attached in the chosen storage format.
     con = duckdb.connect()
@@ -162,6 +186,15 @@ def _publish(
         )
         con.execute("use publication")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        # Publish only the build that was audited: a dbt command by hand after the audit
+        # (the pipeline's lock keeps other runs out) changes the warehouse's build id.
+        held = warehouse_build_id(con, "warehouse")
+        if held != audit["build_id"]:
+            raise PublishRefused(
+                f"the warehouse now holds build {held}, not the audited build "
+                f"{audit['build_id']} (a dbt command ran after the audit): run pipeline.py "
+                "build, audit and publish again (or make run)"
+            )
         fingerprint, as_of = con.execute(
             "select any_value(key_fingerprint), max(as_of_date) "
             "from warehouse.pseudonymized.int_pseudonym_key_registry"

@@ -26,6 +26,7 @@ from privseg.core.settings import project_vars
 from privseg.export import cli as export_audience
 from privseg.export import files as export_files
 from privseg.export.audience import select_audience
+from privseg.export.files import summary_path
 from pseudonym_key import key_fingerprint
 
 # Eight-digit ids, so a leaked id cannot be mistaken for a count or a time of day in the logs.
@@ -51,6 +52,13 @@ GRANTS = {
 # Stated interests (audiences.fct_stated_interest_audience): 4 has no marketing_email grant (the
 # model would not hold them; the export checks again), 11 is not due.
 INTERESTS = {"books": [ID_BASE + n for n in (1, 4, 10, 11)]}
+# The trigger feed (audiences.fct_triggered_audience) and each trigger's consent_purposes: the
+# model holds only members with every grant; the export checks again (4 has no marketing_email,
+# 10 no analytics, 11 is not due).
+TRIGGERS = {
+    "cart_abandoned": ("marketing_email analytics", [ID_BASE + n for n in (1, 4, 10, 11)]),
+    "post_purchase_follow_up": ("marketing_email", [ID_BASE + n for n in (4, 10, 11)]),
+}
 DEFINITIONS = [
     ("cart_abandoners", "analytics", "marketing_email"),
     ("high_value", "analytics", "marketing_email personalization"),
@@ -93,6 +101,13 @@ def make_warehouse(path: Path, *, fingerprint: str | None = None, skip: str = ""
         "audiences.fct_stated_interest_audience": """
             create table audiences.fct_stated_interest_audience (
                 customer_key varchar, interest varchar, is_contact_due boolean)""",
+        "audiences.trigger_definitions": """
+            create table audiences.trigger_definitions (
+                trigger_type varchar, trigger_kind varchar, consent_purposes varchar)""",
+        "audiences.fct_triggered_audience": """
+            create table audiences.fct_triggered_audience (
+                customer_key varchar, trigger_type varchar, trigger_date date,
+                as_of_date date)""",
     }
     with duckdb.connect(str(path)) as con:
         for schema in ("segments", "consent", "staging", "pseudonymized", "audiences"):
@@ -140,6 +155,19 @@ def make_warehouse(path: Path, *, fingerprint: str | None = None, skip: str = ""
                     con.execute(
                         "insert into audiences.fct_stated_interest_audience values (?, ?, ?)",
                         [customer_key(customer_id), interest, customer_id != NOT_DUE],
+                    )
+        if skip != "audiences.trigger_definitions":
+            for trigger, (purposes, _) in TRIGGERS.items():
+                con.execute(
+                    "insert into audiences.trigger_definitions values (?, 'fixture', ?)",
+                    [trigger, purposes],
+                )
+        if skip != "audiences.fct_triggered_audience":
+            for trigger, (_, ids) in TRIGGERS.items():
+                for customer_id in ids:
+                    con.execute(
+                        "insert into audiences.fct_triggered_audience values (?, ?, ?, ?)",
+                        [customer_key(customer_id), trigger, AS_OF, AS_OF],
                     )
         if skip != "pseudonymized.int_pseudonym_key_registry":
             con.execute(
@@ -327,6 +355,56 @@ def test_refuses_a_stated_interest_export_it_may_not_make(
     )
     assert code == 2 and message in output
     assert files_in(tmp_path) == []
+
+
+def test_a_triggered_audience_needs_every_purpose_its_trigger_lists(run, tmp_path):
+    """cart_abandoned lists analytics: 10 (marketing_email only) stays home; the purchase-date
+    trigger does not: 10 leaves. 4 lacks marketing_email, 11 is not due, in both."""
+    results = {}
+    for trigger in TRIGGERS:
+        out = tmp_path / f"{trigger}.csv"
+        code, output = run("--trigger", trigger, "--purpose", "marketing_email", "--out", str(out))
+        assert code == 0, output
+        assert out.stat().st_mode & 0o777 == 0o600
+        results[trigger] = (read_audience(out), json.loads(summary_path(out).read_text()), output)
+    audience, summary, output = results["cart_abandoned"]
+    assert audience == ["contact1@example.test"]
+    assert summary["trigger"] == "cart_abandoned" and "segment" not in summary
+    assert (summary["members_in_audience"], summary["members_with_grant"]) == (4, 3)
+    assert summary["members_without_analytics_grant"] == 1
+    assert summary["members_contacted_recently"] == 1
+    assert "grant this trigger needs (skipped)" in output
+    audience, summary, _ = results["post_purchase_follow_up"]
+    assert audience == ["contact10@example.test"]
+    assert summary["members_without_analytics_grant"] is None
+    assert summary["members_contacted_recently"] == 1
+
+
+@pytest.mark.parametrize(
+    ("trigger", "purpose", "message"),
+    [
+        ("cart_abandoned", "analytics", "triggered audiences may be exported for: marketing_email"),
+        ("birthday", "marketing_email", "unknown trigger 'birthday'; known triggers: "),
+    ],
+)
+def test_refuses_a_triggered_export_it_may_not_make(run, tmp_path, trigger, purpose, message):
+    code, output = run("--trigger", trigger, "--purpose", purpose, "--out", str(tmp_path / "a.csv"))
+    assert code == 2 and message in output, output
+    assert files_in(tmp_path) == []
+
+
+def test_a_trigger_export_needs_the_trigger_feed(run, env, tmp_path):
+    partial = make_warehouse(tmp_path / "partial.duckdb", skip="audiences.fct_triggered_audience")
+    env.setenv("WAREHOUSE_PATH", str(partial))
+    code, output = run(
+        "--trigger", "cart_abandoned", "--purpose", "marketing_email",
+        "--out", str(tmp_path / "a.csv"),
+    )  # fmt: skip
+    assert code == 2 and "audiences.fct_triggered_audience" in output
+    code, _ = run(
+        "--interest", "books", "--purpose", "marketing_email", "--out", str(tmp_path / "b.csv")
+    )
+    assert code == 0, "the other audiences do not read the trigger feed"
 
 
 def test_segment_and_interest_exclude_each_other(run, tmp_path):

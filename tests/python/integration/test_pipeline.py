@@ -418,6 +418,33 @@ def test_failed_dbt_test_publishes_nothing(first_run, tmp_path):
     assert refused.returncode == 1 and "assert_fixture_fails" in refused.stderr
 
 
+def test_publish_refuses_a_warehouse_changed_by_dbt_by_hand_after_its_audit(first_run, tmp_path):
+    """The audit and the publication record the same build id; a dbt command between them (no
+    pipeline run holds the lock then) changes the warehouse's, and publish refuses it."""
+    root = _copy(first_run[0], tmp_path / "state")
+    published = root / "published"
+    before = _publication_fingerprint(published)
+    audited = _pipeline(root, "audit")
+    assert audited.returncode == 0, audited.stderr[-3000:]
+    audit = json.loads((root / "target" / "privacy_audit.json").read_text())
+    assert audit["warehouse_build_id"] == audit["build_id"]
+    key = (root / "secrets" / "pseudonym.key").read_text().strip()
+    by_hand = subprocess.run(
+        [str(PROJECT_DIR / ".venv" / "bin" / "dbt"), "seed", "--select", "age_bands"],
+        cwd=PROJECT_DIR,
+        env={**_env(root), "DBT_ENV_SECRET_PSEUDONYM_KEY": key},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert by_hand.returncode == 0, by_hand.stdout[-3000:]
+    refused = _pipeline(root, "publish")
+    assert refused.returncode == 1
+    assert f"not the audited build {audit['build_id']}" in refused.stderr
+    assert _publication_fingerprint(published) == before
+    assert not any(p.name.startswith(".") for p in (published / "releases").iterdir())
+
+
 def _modes(folder: Path) -> dict[str, int]:
     """Relative path -> permission bits of `folder` and everything in it (not via links)."""
     return {

@@ -1,0 +1,95 @@
+"""Fault matrix, resources: the disk fills during the build, the compaction and the publish (a
+small tmpfs the test mounts, filled at that moment); DuckDB's memory limit too small with the
+temp directory full; the key file unreadable or changed between runs."""
+
+from __future__ import annotations
+
+import time
+
+from fault_harness import WITHOUT_ROOT_POWERS, fill, log_says, relocate, small_disk, wait_until
+
+
+def test_disk_full_during_the_build(case, tmp_path):
+    with small_disk(tmp_path / "disk", 64) as disk:
+        relocate(case, "WAREHOUSE_PATH", disk)
+        publication = case.publication()
+        started = time.monotonic()
+        process = case.start("run")
+        wait_until(log_says(case, "START sql table model"), process)
+        filler = fill(disk)
+        run = case.finish(process, started)
+        case.check(run, 1, "dbt build failed (disk full)")
+        assert case.publication() == publication
+        filler.unlink()  # space freed
+        case.recover(what="disk full during the build")
+
+
+def test_disk_full_during_the_compaction(case, tmp_path):
+    with small_disk(tmp_path / "disk", 64) as disk:
+        warehouse = relocate(case, "WAREHOUSE_PATH", disk)
+        compacting = warehouse.with_name("warehouse.compacting.duckdb")
+        publication = case.publication()
+        started = time.monotonic()
+        process = case.start("run")
+        wait_until(compacting.exists, process)
+        filler = fill(disk)
+        run = case.finish(process, started)
+        case.check(run, 1, "step build failed", "disk full", str(compacting))
+        assert not compacting.exists(), "the half-written copy is removed"
+        assert case.publication() == publication
+        assert case.warehouse_build() is not None, "the built warehouse stays, uncompacted"
+        filler.unlink()
+        case.recover(what="disk full during the compaction")
+
+
+def test_disk_full_during_the_publish(case, tmp_path):
+    with small_disk(tmp_path / "disk", 32) as disk:
+        published = relocate(case, "PUBLISH_DIR", disk)
+        releases = published / "releases"
+        publication = case.publication()
+        started = time.monotonic()
+        process = case.start("publish")
+        wait_until(
+            lambda: any(p.name.startswith(".incomplete-") for p in releases.iterdir()), process
+        )
+        filler = fill(disk)
+        run = case.finish(process, started)
+        case.check(run, 1, "step publish failed", "disk full")
+        assert case.publication() == publication
+        assert not any(p.name.startswith(".") for p in releases.iterdir()), "nothing half-written"
+        filler.unlink()
+        case.recover("publish", what="disk full during the publish (publish again)")
+
+
+def test_memory_limit_too_small_with_the_temp_directory_full(case, tmp_path):
+    with small_disk(tmp_path / "spill", 1) as spill:
+        fill(spill)
+        publication = case.publication()
+        run = case.run("build", env={"DUCKDB_MEMORY_LIMIT": "24MB", "DUCKDB_TEMP_DIR": str(spill)})
+        case.check(run, 1, "dbt build failed (out of memory")
+        assert case.publication() == publication
+    assert case.warehouse_build() is not None, "the warehouse still opens"
+    case.recover(what="memory limit too small, temp directory full")
+
+
+def test_an_unreadable_key_file_is_named(case):
+    key = case.root / "secrets" / "pseudonym.key"
+    key.chmod(0)
+    publication = case.publication()
+    run = case.run(prefix=WITHOUT_ROOT_POWERS)
+    case.check(run, 2, "pseudonymization key file", str(key), "Permission denied")
+    assert case.publication() == publication
+    key.chmod(0o600)
+    assert case.warehouse_build() is not None
+
+
+def test_a_key_changed_between_runs_stops_the_build_before_any_table(case):
+    key = case.root / "secrets" / "pseudonym.key"
+    old = key.read_text()
+    key.write_text("a-different-key-" + "0" * 32)
+    publication, build = case.publication(), case.warehouse_build()
+    run = case.run()
+    case.check(run, 1, "dbt build failed", "pseudonymization key changed")
+    assert old.strip() not in run.output and "a-different-key" not in run.output
+    assert case.publication() == publication
+    assert case.warehouse_build() == build, "no table was touched"
