@@ -22,7 +22,7 @@
         from {{ ref('int_consented_subjects') }} as in_scope
         where in_scope.consent_purpose = '{{ declared.purpose }}'
     )
-    {%- if is_incremental() %}
+    {%- if is_incremental() and not raw_files_changed_this_run() %}
     and (
         {{ relation_alias }}.{{ declared.date_column }} > (
             select coalesce(max(loaded.{{ declared.date_column }}), date '0001-01-01')

@@ -18,11 +18,17 @@
                 ~ lookback ~ "'") }}
         {%- endif -%}
         {%- set date_column = event_fact_declaration().date_column -%}
+        {%- if raw_files_changed_this_run() -%}
+            {%- do log(this.identifier ~ ": raw files changed or deleted this run; "
+                ~ "rebuilding every row", info=true) -%}
+            delete from {{ this }}
+        {%- else -%}
         delete from {{ this }}
         where
             {{ date_column }}
                 >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
             or {{ date_column }} > {{ as_of_date() }}
+        {%- endif -%}
     {%- else -%}
         select 1
     {%- endif -%}

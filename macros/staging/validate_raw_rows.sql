@@ -243,6 +243,21 @@ select * from final
                 ~ "; what it fed is rebuilt", info=true) -%}
         {%- endfor -%}
         {%- if stale.rows | length > 0 -%}
+            {#- Recorded for this run: incremental models downstream rebuild what the files
+                fed (raw_files_changed_this_run). File names only. Not for a single file: a
+                full export rewritten every day is how that layout delivers new rows, and
+                the event facts' late-data window covers it as before. #}
+            {%- if files.layout != 'single' -%}
+            {%- set changes = run_query(
+                "create table if not exists " ~ this.schema ~ ".raw_file_changes ("
+                ~ "invocation_id varchar, raw_table varchar, source_file varchar, "
+                ~ "change varchar)") -%}
+            {%- for row in stale.rows -%}
+                {%- do run_query("insert into " ~ this.schema ~ ".raw_file_changes values ('"
+                    ~ invocation_id ~ "', '" ~ name ~ "', '" ~ (row[0] | replace("'", "''"))
+                    ~ "', '" ~ ("changed" if row[1] else "deleted") ~ "')") -%}
+            {%- endfor -%}
+            {%- endif -%}
             {{ return("delete from " ~ this ~ " where _source_file in ("
                 ~ "select loaded._source_file from " ~ this ~ " as loaded left join ("
                 ~ raw_file_listing(files) ~ ") as listing "
@@ -333,4 +348,24 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#
+    True when a typed_ model of this run found a raw file changed or deleted
+    since it was read (raw_files_forget records them in
+    staging.raw_file_changes): an incremental model downstream then rebuilds
+    everything instead of its late-data window, since what the file fed may
+    be older than the window.
+#}
+{% macro raw_files_changed_this_run() -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set log_table = adapter.get_relation(target.database, 'staging', 'raw_file_changes') -%}
+    {%- if log_table is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query("select count(*) from " ~ log_table
+        ~ " where invocation_id = '" ~ invocation_id ~ "'").rows[0][0] -%}
+    {{ return(found > 0) }}
 {%- endmacro %}
