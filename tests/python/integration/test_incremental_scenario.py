@@ -45,8 +45,9 @@ def _tables(warehouse: Path) -> list[tuple[str, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(
             "select schema_name, table_name from duckdb_tables() "
-            # the log of raw file changes says what each run saw: not data
-            "where not temporary and table_name <> 'raw_file_changes' order by 1, 2"
+            # what each run saw and which run wrote the warehouse last: records of the run
+            "where not temporary and table_name not in ('raw_file_changes', 'dbt_build_id') "
+            "order by 1, 2"
         ).fetchall()
 
 

@@ -135,6 +135,7 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "magnitude_rules",
         "consent",
         "stated_audiences",
+        "triggered_audiences",
         "erasure",
         "retention",
         "pii_patterns",
