@@ -113,7 +113,7 @@ class Case:
 
     root: Path
     base: Path
-    personal: list[str]
+    personal: list[str] = field(repr=False)  # the raw values to look for: never printed
     # Paths moved elsewhere (a small disk): WAREHOUSE_PATH, PUBLISH_DIR, ...
     overrides: dict[str, str] = field(default_factory=dict)
 

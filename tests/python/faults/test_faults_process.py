@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from fault_harness import PYTHON, log_says, wait_until
 
@@ -17,8 +18,26 @@ from privseg.core.settings import PROJECT_DIR
 
 
 def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Signal the run's whole process group (as a shell's kill of the job would) and wait
+    until every process of the group has exited, dbt included: the kernel releases DuckDB's
+    file lock only then, and the run itself is reaped before its children are."""
     os.killpg(process.pid, sig)
     process.wait()
+    deadline = time.monotonic() + 60
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, awaiting their reaper, do not)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
 
 
 def _incomplete(case) -> bool:
