@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from dbt_harness import pipeline_environment
 from privseg.core.settings import PROJECT_DIR
 
 DEMO_CUSTOMERS = "1000"
@@ -105,16 +106,8 @@ def bi(tmp_path_factory) -> Bi:
     root = tmp_path_factory.mktemp("bi")
     port = _free_port()
     env = {
-        "PATH": str(PROJECT_DIR / ".venv" / "bin") + ":/usr/bin:/bin",
+        **pipeline_environment(root),
         "HOME": str(root / "home"),
-        "RAW_DATA_DIR": str(root / "raw"),
-        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-        "PUBLISH_DIR": str(root / "published"),
-        "DBT_TARGET": "ci",
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "DUCKDB_TEMP_DIR": str(root / "tmp"),
-        "PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
         "SUPERSET_HOME": str(root / "superset"),
         "SUPERSET_VENV": str(SUPERSET_VENV),
         "SUPERSET_PORT": str(port),

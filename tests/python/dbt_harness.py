@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from privseg.core.dbt_runner import run_dbt
 from privseg.core.settings import PROJECT_DIR
@@ -46,6 +49,50 @@ def environment(**values: str):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+def pipeline_environment(root: Path) -> dict[str, str]:
+    """Variables that put every file of a `scripts/pipeline.py` run under `root`: raw data,
+    warehouse, publication, dbt's target and logs, DuckDB's spill folder and the key file. No
+    DBT_ENV_SECRET_PSEUDONYM_KEY: the pipeline must make (or read) its own key file."""
+    return {
+        "PATH": str(PROJECT_DIR / ".venv" / "bin") + ":/usr/bin:/bin:/usr/sbin:/sbin",
+        "RAW_DATA_DIR": str(root / "raw"),
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "PUBLISH_DIR": str(root / "published"),
+        "DBT_TARGET": "ci",
+        "DBT_TARGET_PATH": str(root / "target"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        "DUCKDB_TEMP_DIR": str(root / "tmp"),
+        "PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
+    }
+
+
+def script_runner(
+    main: Callable[[list[str]], int | None],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    never_printed: Callable[[], list[str]] = list,
+) -> Callable[..., tuple[int | str | None, str]]:
+    """A function that runs a script's main() in-process and returns (exit code, everything it
+    printed or logged), after checking that the output holds no traceback, not the key, and
+    none of never_printed() (counted, never quoted, in a failure)."""
+    caplog.set_level(logging.DEBUG)
+
+    def run(*argv: str) -> tuple[int | str | None, str]:
+        caplog.clear()
+        try:
+            code = main(list(argv))
+        except SystemExit as stop:  # argparse
+            code = stop.code
+        captured = capsys.readouterr()
+        output = captured.out + captured.err + caplog.text
+        leaked = [value for value in [TEST_KEY, *never_printed()] if value in output]
+        assert not leaked, f"{len(leaked)} personal values (or the key) in the output"
+        assert "Traceback" not in output
+        return code, output
+
+    return run
 
 
 @dataclass

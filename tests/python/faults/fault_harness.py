@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dbt_harness import pipeline_environment
 from privseg.core.settings import PROJECT_DIR
 
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
@@ -33,20 +34,6 @@ PIPELINE = str(PROJECT_DIR / "scripts" / "pipeline.py")
 DEMO_CUSTOMERS = "300"
 # Drop every capability: root then meets file permissions like anybody (for mode-000 files).
 WITHOUT_ROOT_POWERS = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
-
-
-def environment(root: Path) -> dict[str, str]:
-    return {
-        "PATH": str(PROJECT_DIR / ".venv" / "bin") + ":/usr/bin:/bin:/usr/sbin:/sbin",
-        "RAW_DATA_DIR": str(root / "raw"),
-        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-        "PUBLISH_DIR": str(root / "published"),
-        "DBT_TARGET": "ci",
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "DUCKDB_TEMP_DIR": str(root / "tmp"),
-        "PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
-    }
 
 
 def fingerprint(publish_dir: Path) -> dict[str, str]:
@@ -78,7 +65,7 @@ def run_command(
     started = time.monotonic()
     done = subprocess.run(
         [*(prefix or []), PYTHON, PIPELINE, *(args or ("run",))],
-        env={**environment(root), **(env or {})},
+        env={**pipeline_environment(root), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -119,7 +106,7 @@ class Case:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**environment(self.root), **self.overrides}
+        return {**pipeline_environment(self.root), **self.overrides}
 
     @property
     def raw(self) -> Path:

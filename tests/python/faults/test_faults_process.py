@@ -15,16 +15,20 @@ from pathlib import Path
 from fault_harness import PYTHON, log_says, wait_until
 
 from privseg.core.settings import PROJECT_DIR
+from privseg.core.warehouse import writer_holding
 
 
-def _kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+def _kill(process: subprocess.Popen, warehouse: Path, sig: int = signal.SIGKILL) -> None:
     """Signal the run's whole process group (as a shell's kill of the job would) and wait
-    until every process of the group has exited, dbt included: the kernel releases DuckDB's
-    file lock only then, and the run itself is reaped before its children are."""
+    until every process of the group has exited, dbt included, and the warehouse's DuckDB
+    lock is free: a killed process whose main thread is already a zombie still holds its
+    files while its other threads finish exiting, and the kernel releases the lock only then."""
     os.killpg(process.pid, sig)
     process.wait()
     deadline = time.monotonic() + 60
-    while _group_alive(process.pid) and time.monotonic() < deadline:
+    while (_group_alive(process.pid) or writer_holding(warehouse)) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.1)
 
 
@@ -48,7 +52,7 @@ def test_sigkill_during_the_build(case):
     publication = case.publication()
     process = case.start("run")
     wait_until(log_says(case, "START sql table model"), process)
-    _kill(process)
+    _kill(process, case.warehouse)
     assert case.publication() == publication
     assert case.warehouse_build() is not None, "DuckDB's WAL leaves a consistent warehouse"
     case.recover(what="SIGKILL during the build")
@@ -59,7 +63,7 @@ def test_sigkill_during_the_compaction(case):
     publication = case.publication()
     process = case.start("run")
     wait_until(compacting.exists, process)
-    _kill(process)
+    _kill(process, case.warehouse)
     assert case.publication() == publication
     assert case.warehouse_build() is not None, "the rename never happened: the build is intact"
     case.recover(what="SIGKILL during the compaction")
@@ -70,7 +74,7 @@ def test_sigkill_during_the_publish(case):
     publication = case.publication()
     process = case.start("publish")
     wait_until(lambda: _incomplete(case), process)
-    _kill(process)
+    _kill(process, case.warehouse)
     assert case.publication() == publication
     case.recover("publish", what="SIGKILL during the publish (publish again)")
     assert not _incomplete(case)

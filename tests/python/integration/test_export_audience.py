@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ import duckdb
 import pytest
 
 from dbt_harness import AS_OF as AS_OF_BUILD
-from dbt_harness import TEST_KEY, customer_key
+from dbt_harness import TEST_KEY, customer_key, script_runner
 from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR, pseudonymizer
 from privseg.core.settings import project_vars
 from privseg.export import cli as export_audience
@@ -204,23 +203,7 @@ def personal_values() -> list[str]:
 @pytest.fixture
 def run(env, capsys, caplog):
     """Run main() in-process; return (exit code, everything it printed or logged)."""
-    caplog.set_level(logging.DEBUG)
-
-    def _run(*argv: str) -> tuple[int, str]:
-        caplog.clear()
-        try:
-            code = export_audience.main(list(argv))
-        except SystemExit as stop:  # argparse
-            code = stop.code
-        captured = capsys.readouterr()
-        output = captured.out + captured.err + caplog.text
-        leaked = [value for value in personal_values() if value in output]
-        assert not leaked, f"the export printed personal data: {leaked}"
-        assert TEST_KEY not in output
-        assert "Traceback" not in output
-        return code, output
-
-    return _run
+    return script_runner(export_audience.main, capsys, caplog, personal_values)
 
 
 def read_audience(path: Path) -> list[str]:

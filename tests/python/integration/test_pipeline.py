@@ -26,7 +26,7 @@ import duckdb
 import pytest
 
 from browser import page_requests_off_the_machine, run_chromium
-from dbt_harness import project_with_fixtures
+from dbt_harness import pipeline_environment, project_with_fixtures
 from privseg.core.settings import PROJECT_DIR
 
 # Published model -> its schema in the warehouse, in the order of the publication (by name).
@@ -38,21 +38,6 @@ PUBLISHED_SCHEMAS = {
     "rpt_segment_summary": "segments",
 }
 PUBLISHED_TABLES = list(PUBLISHED_SCHEMAS)
-
-
-def _env(root: Path) -> dict[str, str]:
-    return {
-        "PATH": str(PROJECT_DIR / ".venv" / "bin") + ":/usr/bin:/bin",
-        "RAW_DATA_DIR": str(root / "raw"),
-        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-        "PUBLISH_DIR": str(root / "published"),
-        "DBT_TARGET": "ci",
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "DUCKDB_TEMP_DIR": str(root / "tmp"),
-        # No DBT_ENV_SECRET_PSEUDONYM_KEY: the pipeline must make a local key file.
-        "PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
-    }
 
 
 def _command(root: Path, *args: str, project: Path = PROJECT_DIR) -> list[str]:
@@ -68,7 +53,7 @@ def _pipeline(
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         _command(root, *args, project=project),
-        env={**_env(root), **(env or {})},
+        env={**pipeline_environment(root), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -243,7 +228,7 @@ def test_killed_build_leaves_the_publication_and_readers_are_never_blocked(first
     log.unlink()
     killed = subprocess.Popen(
         _command(root, "run"),
-        env=_env(root),
+        env=pipeline_environment(root),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -288,7 +273,7 @@ def test_killed_publication_leaves_the_previous_one_complete(first_run, tmp_path
     releases = published / "releases"
     killed = subprocess.Popen(
         _command(root, "publish"),
-        env=_env(root),
+        env=pipeline_environment(root),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -433,7 +418,7 @@ def test_publish_refuses_a_warehouse_changed_by_dbt_by_hand_after_its_audit(firs
     by_hand = subprocess.run(
         [str(PROJECT_DIR / ".venv" / "bin" / "dbt"), "seed", "--select", "age_bands"],
         cwd=PROJECT_DIR,
-        env={**_env(root), "DBT_ENV_SECRET_PSEUDONYM_KEY": key},
+        env={**pipeline_environment(root), "DBT_ENV_SECRET_PSEUDONYM_KEY": key},
         capture_output=True,
         text=True,
         check=False,

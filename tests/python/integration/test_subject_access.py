@@ -13,14 +13,13 @@ import csv
 import hashlib
 import hmac
 import json
-import logging
 import stat
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dbt_harness import AS_OF, TEST_KEY, customer_key
+from dbt_harness import AS_OF, TEST_KEY, customer_key, script_runner
 from privseg.access import cli as subject_access
 from privseg.access.discovery import subject_tables, tables_holding, uncovered
 from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR
@@ -50,21 +49,7 @@ def env(monkeypatch, built, tmp_path):
 @pytest.fixture
 def run(env, capsys, caplog):
     """Run main() in-process; return (exit code, everything printed or logged)."""
-    caplog.set_level(logging.DEBUG)
-
-    def _run(*argv: str) -> tuple[int, str]:
-        caplog.clear()
-        try:
-            code = subject_access.main(list(argv))
-        except SystemExit as stop:  # argparse
-            code = stop.code
-        captured = capsys.readouterr()
-        output = captured.out + captured.err + caplog.text
-        assert TEST_KEY not in output
-        assert "Traceback" not in output
-        return code, output
-
-    return _run
+    return script_runner(subject_access.main, capsys, caplog)
 
 
 def report_of(out: Path) -> dict:
