@@ -1,6 +1,7 @@
 """Answer a right of access request: everything the warehouse holds about one customer.
 
-    python scripts/subject_access.py --customer-id 1234 --out requests/2026-12-02-0001
+    python scripts/subject_access.py --customer-id 1234 --out requests/2026-12-02-0001 \
+        [--wait SECONDS]
 
 A privacy officer runs it for a data subject's request (GDPR art. 15, CCPA right to know).
 The customer id is turned into the customer's pseudonym with the build's key (the same HMAC
@@ -29,7 +30,8 @@ key fingerprint. Nothing printed or logged names the person (no id, pseudonym or
 
 Exit codes: 0 report written (also when nothing is held); 1 reading the warehouse or writing
 the files failed (nothing written); 2 usage or configuration: a missing or invalid key, a key
-other than the build's, an id that is not a whole number, no warehouse or manifest.
+other than the build's, an id that is not a whole number, no warehouse or manifest, or a
+pipeline run holding the warehouse (its lock, privseg.core.lock; --wait SECONDS waits for it).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from privseg.access.html import render_subject_access
 from privseg.audit.facts import as_of_date
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KeyUnavailable, load_existing_key, pseudonymizer
+from privseg.core.lock import LockBusy, reading
 from privseg.core.logs import setup_logging
 from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import ExportError
@@ -175,11 +178,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder for the two report files"
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a pipeline run holds the warehouse, wait up to this long for it (else exit 2)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    settings = Settings.from_env()
     try:
-        subject_access(parse_customer_id(args.customer_id), args.out, Settings.from_env())
+        # Under the pipeline's lock: never a report from a warehouse a run is rebuilding.
+        with reading(settings.warehouse_path, "subject access request", args.wait):
+            subject_access(parse_customer_id(args.customer_id), args.out, settings)
+    except LockBusy as busy:
+        logging.error("%s", busy)
+        return 2
     except AccessError as error:
         logging.error("%s", error)
         return error.code

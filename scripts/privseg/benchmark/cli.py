@@ -1,16 +1,20 @@
 """Benchmark the build at growing scale: full, models only, replayed SQL, incremental, floor.
 
     python scripts/benchmark.py --scales 10000,100000,1000000 --days 365 [--repeat 3]
-        [--work-dir data/benchmark] [--memory-limit 8GB] [--spill-limit 1GB] [--markdown]
+        [--layout partitioned|single] [--work-dir data/benchmark] [--memory-limit 8GB]
+        [--spill-limit 1GB] [--markdown]
 
-For each scale, on the same generated data (seed 42, ending the day before --end-date):
+For each scale, on the same generated data (seed 42):
 
     generate     generator time and raw row counts
-    full build   `dbt build` (seeds, models, every test) into a fresh warehouse, as of the day
-                 before the last day of data: wall time and peak RSS (/usr/bin/time, the dbt
-                 process, DuckDB included)
-    incremental  then `dbt build` as of the last day: one new day for the incremental facts;
-                 wall time and its ratio to the full build
+    full build   `dbt build` (seeds, models, every test) into a fresh warehouse: wall time,
+                 peak RSS (/usr/bin/time, the dbt process, DuckDB included) and node time by
+                 layer (target/run_results.json). Layout partitioned (default): one folder per
+                 load day, the last load held back, as of the day before it; layout single:
+                 one file per table, as of the day before the last day of data
+    incremental  then `dbt build` as of the next day, after `generate_data.py --append-day`
+                 delivered its load (partitioned; single: no new file, the facts' new day
+                 only): wall time, node time by layer, and their ratios to the full build
     models only  `dbt run` into a fresh copy of the seeded warehouse, against replaying the
                  same compiled SQL (create table/view as <compiled select>, in dependency
                  order) in one DuckDB connection with the same settings: the ratio is dbt's
@@ -39,7 +43,7 @@ import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from privseg.benchmark.runs import BenchmarkError, Scale, bench_scale, spill_check
+from privseg.benchmark.runs import LAYOUTS, BenchmarkError, Scale, bench_scale, spill_check
 from privseg.benchmark.targets import GIB, evaluate, machine, markdown
 from privseg.core.files import write_json_atomically
 from privseg.core.keys import ensure_pseudonym_key
@@ -60,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="10000,100000,1000000")
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="partitioned",
+        help="raw data in one folder per load day, the last one delivered before the "
+        "incremental build (default), or one file per table",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the cheap steps")
     parser.add_argument("--end-date", type=date.fromisoformat, default=date.today())
     parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "data" / "benchmark")
@@ -87,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for customers in scales:
             scale = Scale(args.work_dir, customers, args.memory_limit)
-            results.append(bench_scale(scale, args.days, args.end_date, args.repeat))
+            results.append(bench_scale(scale, args.days, args.end_date, args.repeat, args.layout))
             if args.spill_limit and spill is None and customers >= 100_000:
                 last_day = args.end_date - timedelta(days=1)
                 spill = spill_check(scale, args.spill_limit, last_day.isoformat())

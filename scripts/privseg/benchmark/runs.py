@@ -208,54 +208,110 @@ def spill_check(scale: Scale, limit: str, as_of: str) -> dict:
     return result
 
 
-def bench_scale(scale: Scale, days: int, end_date: date, repeat: int) -> dict:
-    logging.info("scale %d customers", scale.customers)
+def node_seconds_by_layer(target_dir: Path) -> dict[str, float]:
+    """Summed node execution time of the last dbt command, by layer: the models' folder under
+    models/ (staging, pseudonymized, consent, marts), then seeds, tests, unit tests and the
+    run hooks (on-run-start/end: the erasure purge of typed rows, the checkpoint)."""
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    layers: dict[str, float] = {}
+    for result in results:
+        uid = result["unique_id"]
+        node = manifest["nodes"].get(uid) or manifest.get("unit_tests", {}).get(uid) or {}
+        kind = node.get("resource_type", uid.split(".")[0])
+        if kind == "model":
+            layer = Path(node["original_file_path"]).parts[1]
+        else:
+            layer = KINDS.get(kind, kind)
+        if layer == "exposures":
+            continue
+        layers[layer] = layers.get(layer, 0.0) + result["execution_time"]
+    return {layer: round(seconds, 1) for layer, seconds in sorted(layers.items())}
+
+
+def model_seconds(layers: dict[str, float]) -> float:
+    """Node time of the models alone (no seeds, no tests)."""
+    return round(sum(v for k, v in layers.items() if k not in NOT_MODELS), 1)
+
+
+KINDS = {
+    "test": "tests",
+    "unit_test": "unit tests",
+    "seed": "seeds",
+    "operation": "run hooks",
+    "exposure": "exposures",
+}
+NOT_MODELS = ("seeds", "tests", "unit tests")
+LAYOUTS = ("single", "partitioned")
+
+
+def bench_scale(
+    scale: Scale, days: int, end_date: date, repeat: int, layout: str = "partitioned"
+) -> dict:
+    """The runs of one scale. Layout partitioned: the last load day is held back, the full
+    build runs as of the day before it, `generate_data.py --append-day` then delivers it and the
+    incremental build runs as of that day (a daily run). Layout single: one file per table
+    holding every day, the full build as of the day before its last day of data and the
+    incremental build as of that day (no new file: the facts' new day only)."""
+    logging.info("scale %d customers, %s layout", scale.customers, layout)
     shutil.rmtree(scale.root, ignore_errors=True)
     scale.raw.mkdir(parents=True)
+    generation = [
+        "--customers", str(scale.customers),
+        "--days", str(days),
+        "--seed", str(SEED),
+        "--end-date", end_date.isoformat(),
+        "--out", str(scale.raw),
+    ]  # fmt: skip
+    if layout == "partitioned":
+        generation += ["--layout", "partitioned", "--hold-back-days", "1"]
+        full_as_of, incremental_as_of = end_date - timedelta(days=1), end_date
+    else:
+        full_as_of, incremental_as_of = end_date - timedelta(days=2), end_date - timedelta(days=1)
     started = time.monotonic()
-    code = generate_raw_data(
-        [
-            "--customers", str(scale.customers),
-            "--days", str(days),
-            "--seed", str(SEED),
-            "--end-date", end_date.isoformat(),
-            "--out", str(scale.raw),
-        ]
-    )  # fmt: skip
-    if code != 0:
+    if generate_raw_data(generation) != 0:
         raise BenchmarkError(f"generating the raw data failed at {scale.customers}")
     generate_s = time.monotonic() - started
     rows = raw_row_counts(scale.raw)
     raw_rows = sum(rows.values())
     logging.info("  %-28s %8.1f s  %d raw rows", "generate", generate_s, raw_rows)
 
-    last_day = end_date - timedelta(days=1)
-    day_before = (last_day - timedelta(days=1)).isoformat()
+    full_s, full_rss = scale.dbt("full", ["build"], full_as_of.isoformat())
+    full_layers = node_seconds_by_layer(scale.root / "full" / "target")
+    next_day = ["--append-day", "--out", str(scale.raw)]
+    if layout == "partitioned" and generate_raw_data(next_day) != 0:
+        raise BenchmarkError(f"appending the next load day failed at {scale.customers}")
+    incremental_s, incremental_rss = scale.dbt("full", ["build"], incremental_as_of.isoformat())
+    incremental_layers = node_seconds_by_layer(scale.root / "full" / "target")
 
-    full_s, full_rss = scale.dbt("full", ["build"], day_before)
-    incremental_s, incremental_rss = scale.dbt("full", ["build"], last_day.isoformat())
-
-    scale.dbt("seeded", ["seed"], day_before)
+    scale.dbt("seeded", ["seed"], incremental_as_of.isoformat())
     for name in ("run", "replay"):
         (scale.root / name).mkdir(exist_ok=True)
         shutil.copy(scale.root / "seeded" / "warehouse.duckdb", scale.root / name)
-    run_s, run_rss = scale.dbt("run", ["run"], day_before)
+    run_s, run_rss = scale.dbt("run", ["run"], incremental_as_of.isoformat())
     replay_s = replay(scale, scale.root / "run", scale.root / "replay")
     logging.info("  %-28s %8.1f s", "replayed compiled SQL", replay_s)
     floor_s = engine_floor(scale.raw, repeat)
     logging.info("  %-28s %8.2f s (median of %d)", "engine floor", floor_s, repeat)
 
+    full_models, incremental_models = model_seconds(full_layers), model_seconds(incremental_layers)
     return {
         "customers": scale.customers,
         "days": days,
+        "layout": layout,
         "raw_rows": raw_rows,
         "raw_rows_by_table": rows,
         "generate_s": round(generate_s, 1),
         "full_build_s": round(full_s, 1),
         "full_build_peak_rss_bytes": full_rss,
+        "full_build_node_s_by_layer": full_layers,
         "incremental_build_s": round(incremental_s, 1),
         "incremental_peak_rss_bytes": incremental_rss,
+        "incremental_node_s_by_layer": incremental_layers,
         "incremental_ratio": round(incremental_s / full_s, 3),
+        "incremental_model_node_ratio": round(incremental_models / full_models, 3)
+        if full_models
+        else None,
         "dbt_run_s": round(run_s, 1),
         "replay_s": round(replay_s, 1),
         "dbt_overhead_ratio": round(run_s / replay_s, 2),

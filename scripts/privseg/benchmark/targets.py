@@ -11,9 +11,10 @@ import duckdb
 
 GIB = 1024**3
 TARGETS = {
-    "throughput_rows_per_s": 1_000_000,  # full build at 1M customers, raw rows per second
+    "throughput_rows_per_s": 400_000,  # full build at the largest scale, raw rows per second
     "dbt_overhead_ratio": 1.3,  # dbt run / replayed SQL
-    "incremental_ratio": 0.10,  # incremental build / full build
+    "incremental_ratio": 0.25,  # one-day incremental build / full build, wall time
+    "incremental_model_node_ratio": 0.10,  # the same, model node time only
     "memory_headroom_bytes": GIB,  # peak RSS < DuckDB memory limit + 1 GiB
 }
 
@@ -24,7 +25,7 @@ def evaluate(results: list[dict], memory_limit: int) -> list[dict]:
     largest = max(results, key=lambda r: r["customers"])
     checks.append(
         {
-            "target": f"full build >= 1M raw rows/s at {largest['customers']:,} customers",
+            "target": f"full build >= 400k raw rows/s at {largest['customers']:,} customers",
             "value": largest["throughput_rows_per_s"],
             "met": largest["throughput_rows_per_s"] >= TARGETS["throughput_rows_per_s"],
         }
@@ -39,11 +40,20 @@ def evaluate(results: list[dict], memory_limit: int) -> list[dict]:
         )
         checks.append(
             {
-                "target": f"daily incremental <= 10% of full at {result['customers']:,}",
+                "target": f"one-day incremental <= 25% of full at {result['customers']:,}",
                 "value": result["incremental_ratio"],
                 "met": result["incremental_ratio"] <= TARGETS["incremental_ratio"],
             }
         )
+        node_ratio = result.get("incremental_model_node_ratio")
+        if node_ratio is not None:
+            checks.append(
+                {
+                    "target": f"its model node time <= 10% of full at {result['customers']:,}",
+                    "value": node_ratio,
+                    "met": node_ratio <= TARGETS["incremental_model_node_ratio"],
+                }
+            )
         peak = max(result["full_build_peak_rss_bytes"], result["incremental_peak_rss_bytes"])
         checks.append(
             {
@@ -75,6 +85,8 @@ def markdown(report: dict) -> str:
     def row(label: str, key: str, fmt) -> None:
         lines.append(f"| {label} | " + " | ".join(fmt(r[key]) for r in results) + " |")
 
+    if all("layout" in r for r in results):
+        lines.append("| raw layout | " + " | ".join(r["layout"] for r in results) + " |")
     row("raw rows", "raw_rows", lambda v: f"{v:,}")
     row("generate (s)", "generate_s", str)
     row("full build, models + tests (s)", "full_build_s", str)
@@ -87,6 +99,20 @@ def markdown(report: dict) -> str:
     row("dbt overhead (run / replay)", "dbt_overhead_ratio", lambda v: f"{v}x")
     row("incremental build, one new day (s)", "incremental_build_s", str)
     row("incremental / full", "incremental_ratio", lambda v: f"{v:.0%}")
+    if all(r.get("incremental_model_node_ratio") is not None for r in results):
+        row("incremental / full, model node time", "incremental_model_node_ratio",
+            lambda v: f"{v:.0%}")  # fmt: skip
+        layers = sorted({layer for r in results for layer in r["full_build_node_s_by_layer"]})
+        for layer in layers:
+            lines.append(
+                f"| node time, {layer}: full / incremental (s) | "
+                + " | ".join(
+                    f"{r['full_build_node_s_by_layer'].get(layer, 0)} / "
+                    f"{r['incremental_node_s_by_layer'].get(layer, 0)}"
+                    for r in results
+                )
+                + " |"
+            )
     lines.append("")
     lines.append("| target | value | met |")
     lines.append("|---|---:|:---:|")

@@ -1,10 +1,11 @@
 """One pipeline per warehouse: an OS file lock on `<warehouse>.lock`, next to the warehouse.
 
-The pipeline (and the audience export) holds an exclusive `flock` on the lock file for its whole
-run. The kernel releases it when the process ends, however it ends (SIGKILL included), so a
-lock file left behind never blocks the next run: what it holds (PID, host, step, since) is
-advisory, shown to whoever waits. The holder's dbt children are let through by a token in their
-environment (LOCK_TOKEN_ENV_VAR), which the dbt plugin compares with the file's (see
+The pipeline (and the tools that read the warehouse: the audience export and the subject access
+request) holds an exclusive `flock` on the lock file for its whole run. The kernel releases it
+when the process ends, however it ends (SIGKILL included), so a lock file left behind never
+blocks the next run: what it holds (PID, host, step, since) is advisory, shown to whoever
+waits. The holder's dbt children are let through by a token in their environment
+(LOCK_TOKEN_ENV_VAR), which the dbt plugin compares with the file's (see
 plugins/pseudonym_key.py: a `dbt build` by hand during a run stops with one line).
 """
 
@@ -17,7 +18,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,7 +81,11 @@ class WarehouseLock:
         self._record: dict = {}
 
     def acquire(
-        self, step: str, wait: float = 0.0, report: Callable[[str], None] = logging.info
+        self,
+        step: str,
+        wait: float = 0.0,
+        report: Callable[[str], None] = logging.info,
+        how_to_wait: str = "--wait SECONDS (make run WAIT=SECONDS)",
     ) -> None:
         """Take the lock, waiting up to `wait` seconds (saying who holds it while waiting);
         raise LockBusy naming the holder when it is still held."""
@@ -99,7 +105,7 @@ class WarehouseLock:
                     raise LockBusy(
                         f"the warehouse {self.path.with_suffix('')} is in use by another "
                         f"pipeline run ({describe(holder)}); nothing was done: run again when "
-                        "it ends, or wait for it with --wait SECONDS (make run WAIT=SECONDS)"
+                        f"it ends, or wait for it with {how_to_wait}"
                     ) from None
                 if waited - last_report >= REPORT_EVERY_SECONDS:
                     report(
@@ -140,3 +146,17 @@ class WarehouseLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+@contextmanager
+def reading(warehouse: Path, tool: str, wait: float = 0.0) -> Iterator[None]:
+    """The warehouse's lock around a tool that reads it (never a warehouse a run is rebuilding,
+    compacting or publishing): taken when the warehouse exists (else the tool says what is
+    missing), released at the end; LockBusy when a run still holds it after `wait` seconds."""
+    lock = WarehouseLock(warehouse)
+    if warehouse.is_file():
+        lock.acquire(tool, wait=wait, how_to_wait="--wait SECONDS")
+    try:
+        yield
+    finally:
+        lock.release()

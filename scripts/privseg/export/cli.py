@@ -75,7 +75,7 @@ from pathlib import Path
 
 import duckdb
 
-from privseg.core.lock import LockBusy, WarehouseLock
+from privseg.core.lock import LockBusy, reading
 from privseg.core.logs import setup_logging
 from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import (
@@ -239,26 +239,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="FILE", help="CSV file to write (mode 600)"
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a pipeline run holds the warehouse, wait up to this long for it (else exit 2)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     settings = Settings.from_env()
-    # Under the pipeline's lock: never an audience from a warehouse a run is rebuilding.
-    lock = WarehouseLock(settings.warehouse_path)
+    kind, name = (
+        ("segment", args.segment)
+        if args.segment is not None
+        else ("trigger", args.trigger)
+        if args.trigger is not None
+        else ("interest", args.interest)
+    )
     try:
-        if settings.warehouse_path.is_file():  # else export() says what is missing
-            lock.acquire("audience export")
+        with reading(settings.warehouse_path, "audience export", args.wait):
+            return export(kind, name, args.purpose, args.out, settings)
     except LockBusy as busy:
         logging.error("%s", busy)
         return 2
-    try:
-        if args.segment is not None:
-            return export("segment", args.segment, args.purpose, args.out, settings)
-        if args.trigger is not None:
-            return export("trigger", args.trigger, args.purpose, args.out, settings)
-        return export("interest", args.interest, args.purpose, args.out, settings)
     except ExportError as error:
         logging.error("%s", error)
         return error.code
-    finally:
-        lock.release()

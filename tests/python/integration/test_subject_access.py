@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import stat
+import threading
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,7 @@ from dbt_harness import AS_OF, TEST_KEY, customer_key, script_runner
 from privseg.access import cli as subject_access
 from privseg.access.discovery import subject_tables, tables_holding, uncovered
 from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR
+from privseg.core.lock import WarehouseLock
 from privseg.core.settings import PROJECT_DIR
 
 
@@ -218,6 +220,24 @@ def test_refuses_without_a_key_and_writes_nothing(run, env, subject, tmp_path):
     assert len(errors) == 1 and "no pseudonymization key" in errors[0]
     assert not out.exists()
     assert not (tmp_path / "logs" / subject_access.LOG_NAME).exists()
+
+
+def test_refuses_while_a_pipeline_run_holds_the_warehouse_or_waits_for_it(
+    run, built, subject, tmp_path
+):
+    run_holding = WarehouseLock(built.warehouse)  # a second open file: flock refuses it too
+    run_holding.acquire("build")
+    try:
+        code, output = run("--customer-id", subject, "--out", str(tmp_path / "refused"))
+        errors = [line for line in output.splitlines() if "ERROR" in line]
+        assert code == 2 and len(errors) == 1
+        assert "in use by another pipeline run" in errors[0] and "--wait SECONDS" in errors[0]
+        assert not (tmp_path / "refused").exists()
+        threading.Timer(1.0, run_holding.release).start()
+        code, output = run("--customer-id", subject, "--out", str(tmp_path / "r"), "--wait", "60")
+        assert code == 0, output
+    finally:
+        run_holding.release()
 
 
 def test_refuses_a_key_other_than_the_builds(run, env, subject, tmp_path):
