@@ -199,6 +199,7 @@ def test_risk_report_matches_the_published_tables(built):
         "rpt_segment_summary",
         "rpt_campaign_performance",
         "rpt_cohort_retention",
+        "rpt_contextual_audiences",
         "rpt_lifetime_value",
     }
 
