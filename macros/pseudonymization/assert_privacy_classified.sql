@@ -10,10 +10,13 @@
       it was coarsened.
     It also fails a model of a consent-filtered layer (behavior, segments,
     audiences, measurement, contextual, release) that does not declare
-    meta.privacy.consent_purpose, or that declares one without a consent_respected test for it. A model
-    without a pseudonym column (an aggregate, or a published pseudonym-free
-    table) has no subject column to test; it must instead read only models
-    in scope of the same purpose.
+    meta.privacy.consent_purpose, or that declares one without a
+    consent_respected test for it. A model without a pseudonym column (an
+    aggregate, or a published pseudonym-free table) has no subject column to
+    test; it must instead read only models in scope of the same purpose
+    (disclosure control excepted: the release's decisions, and other
+    purposes' published aggregates for the release layer and models that
+    declare meta.privacy.disclosure_control).
     A published model (meta.privacy.published) must declare its
     quasi_identifiers (columns it has), hold no pseudonym, and carry the
     test that proves invariant 6 for them: k_anonymity, or, for an

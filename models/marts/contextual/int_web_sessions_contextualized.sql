@@ -28,7 +28,7 @@ web_events as (
     where {{ in_behavior_window('occurred_date') }}
 ),
 
-{#- A visit's customer: the logged-in customer of any of its events (NULL = anonymous). #}
+{# A visit's customer: the logged-in customer of any of its events (NULL = anonymous). #}
 sessions_in_scope as (
     select
         web_events.session_key,
@@ -38,7 +38,7 @@ sessions_in_scope as (
     having {{ in_scope_of_purpose('max(web_events.customer_key)', 'contextual_advertising') }}
 ),
 
-{#- The landing page is the only one with an outside referrer and a utm_campaign: the pages
+{# The landing page is the only one with an outside referrer and a utm_campaign: the pages
     after it are 'internal' and 'none'. A visit with neither came from the shop itself. #}
 sessions_described as (
     select
@@ -65,13 +65,13 @@ sessions_described as (
     group by web_events.session_key
 ),
 
-{#- The product category with the most page, product and cart events of the visit (the
+{# The product category with the most page, product and cart events of the visit (the
     first by name on a tie); shop pages (home, search, account, checkout) are no interest. #}
 category_views as (
     select
         web_events.session_key,
         web_events.page_category,
-        count(*) as views
+        count(*) as view_count
     from web_events
     where web_events.page_category in (
         {%- for category in categories %}
@@ -87,7 +87,7 @@ interests_ranked as (
         category_views.page_category,
         row_number() over (
             partition by category_views.session_key
-            order by category_views.views desc, category_views.page_category
+            order by category_views.view_count desc, category_views.page_category asc
         ) as interest_rank
     from category_views
 ),
