@@ -382,3 +382,65 @@ def test_the_audit_check_fails_on_anonymous_visits_under_a_consent_basis(built, 
     assert findings[0].endswith(
         "anonymous visits under 'contextual_advertising', whose legal basis is consent"
     )
+
+
+# Contextual rules in segments-as-data (seed segment_definitions, purpose contextual_advertising)
+
+
+def test_a_contextual_segment_maps_to_the_released_rows_its_rule_matches(traffic):
+    rules = traffic.query(
+        "select segment_name, rule from segments.segment_definitions "
+        "where consent_purpose = 'contextual_advertising'"
+    )
+    assert rules, "the seed ships a contextual segment"
+    for segment, rule in rules:
+        # The seed's own text, trusted here: the test evaluates it on the publication directly.
+        expected = set(
+            traffic.query(f"select context_name, interest_category from {PUBLISHED} where ({rule})")
+        )
+        mapped = set(
+            traffic.query(
+                "select context_name, interest_category "
+                "from contextual.int_contextual_segment_contexts where segment_name = ?",
+                [segment],
+            )
+        )
+        assert expected and mapped == expected, segment
+    members = traffic.query(
+        "select count(*) from segments.fct_segment_membership as membership "
+        "inner join segments.segment_definitions as definitions using (segment_name) "
+        "where definitions.consent_purpose = 'contextual_advertising'"
+    )
+    assert members == [(0,)], "a contextual rule never makes a person a member"
+
+
+# name, rule, the problem the build must report for it
+BAD_CONTEXTUAL_RULES = {
+    "ctx_key": ("referrer_class = 'social' and session_key = 'x'", "unknown column 'session_key'"),
+    "ctx_behaviour": ("recency_score >= 4", "unknown column 'recency_score'"),
+    "ctx_day": ("session_date > '2026-01-01'", "unknown column 'session_date'"),
+    "ctx_count": ("session_count > 100", "unknown column 'session_count'"),
+    "ctx_function": ("read_text('/etc/passwd') is not null", "function 'read_text'"),
+}
+
+
+def test_a_contextual_rule_outside_the_allowlist_fails_naming_segment_and_token(tmp_path, built):
+    project, project_copy = project_with_fixtures(tmp_path, built.raw_dir, {})
+    definitions = project_copy / "seeds/segments/segment_definitions.csv"
+    with definitions.open("a") as handle:
+        for number, (name, (rule, _)) in enumerate(BAD_CONTEXTUAL_RULES.items()):
+            quoted = rule.replace('"', '""')
+            handle.write(
+                f'{name},fixture,"{quoted}",contextual_advertising,,{950 + number},false\n'
+            )
+    shutil.copy(built.warehouse, project.warehouse)
+    result = project.dbt(
+        "build", "--select", "segment_definitions", "fct_segment_membership",
+        "int_contextual_segment_contexts", *WITHOUT_UNIT_TESTS, project_dir=project_copy,
+    )  # fmt: skip
+    assert not result.success
+    for name, (_, problem) in BAD_CONTEXTUAL_RULES.items():
+        assert f"segment '{name}': {problem}" in result.output, name
+    assert "segment 'social_evening_browsers'" not in result.output, "the shipped rule is valid"
+    # The behavioural segments do not read the contextual rules: their model still builds.
+    assert "OK created sql table model segments.fct_segment_membership" in result.output
