@@ -9,11 +9,14 @@
     - is classified quasi_identifier without a `generalization` saying how
       it was coarsened.
     It also fails a model of a consent-filtered layer (behavior, segments,
-    audiences, measurement, release) that does not declare meta.privacy.consent_purpose, or
-    that declares one without a consent_respected test for it. A model
-    without a pseudonym column (an aggregate, or a published pseudonym-free
-    table) has no subject column to test; it must instead read only models
-    in scope of the same purpose.
+    audiences, measurement, contextual, release) that does not declare
+    meta.privacy.consent_purpose, or that declares one without a
+    consent_respected test for it. A model without a pseudonym column (an
+    aggregate, or a published pseudonym-free table) has no subject column to
+    test; it must instead read only models in scope of the same purpose
+    (disclosure control excepted: the release's decisions, and other
+    purposes' published aggregates for the release layer and models that
+    declare meta.privacy.disclosure_control).
     A published model (meta.privacy.published) must declare its
     quasi_identifiers (columns it has), hold no pseudonym, and carry the
     test that proves invariant 6 for them: k_anonymity, or, for an
@@ -54,7 +57,9 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set purpose = model.config.meta.get('privacy', {}).get('consent_purpose') -%}
-    {%- set consent_filtered = ['behavior', 'segments', 'audiences', 'measurement', 'release'] -%}
+    {%- set consent_filtered = [
+        'behavior', 'segments', 'audiences', 'measurement', 'contextual', 'release',
+    ] -%}
     {%- if layer in consent_filtered and not purpose -%}
         {%- do problems.append(
             'model: no meta.privacy.consent_purpose in a consent-filtered layer') -%}
@@ -151,12 +156,28 @@
     {%- endif -%}
     {%- if purpose and not pseudonyms -%}
         {#- No subject column to test (an aggregate, a pseudonym-free table): it
-            is in scope when every model it reads is in scope of the same purpose. -#}
+            is in scope when every model it reads is in scope of the same purpose.
+            Disclosure control is the one exception, as it spans every published
+            table whatever its purpose: any model may read the release layer's
+            decisions (row ids, reasons; no subject), and the release layer and a
+            model that declares meta.privacy.disclosure_control may read the
+            pseudonym-free aggregates of another purpose's published tables. -#}
+        {%- set controls_disclosure = layer == 'release'
+            or privacy_meta.get('disclosure_control') -%}
         {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
             {%- set parent = graph.nodes[parent_id] -%}
             {%- set parent_privacy = parent.config.meta.get('privacy', {}) -%}
             {%- set parent_purpose = parent_privacy.get('consent_purpose') -%}
-            {%- if parent_purpose != purpose -%}
+            {%- set parent_layer = parent.fqn[2] if parent.fqn[1] == 'marts' else parent.fqn[1] -%}
+            {%- set parent_pseudonyms = [] -%}
+            {%- for column in parent.columns.values()
+                if ((column.meta.get('privacy') or {}).get('classification')) == 'pseudonym' -%}
+                {%- do parent_pseudonyms.append(column.name) -%}
+            {%- endfor -%}
+            {%- set parent_is_aggregate = not parent_pseudonyms and (
+                parent_privacy.get('subject_count_column') or parent_privacy.get('published')) -%}
+            {%- if parent_purpose != purpose and parent_layer != 'release'
+                and not (controls_disclosure and parent_is_aggregate) -%}
                 {%- do problems.append("model: aggregates over " ~ parent.name
                     ~ ", which is not in scope of '" ~ purpose ~ "' (its consent_purpose: "
                     ~ (parent_purpose or 'none') ~ ")") -%}

@@ -12,8 +12,16 @@
     problem naming the segment and the offending token. What is spliced is
     the SQL regenerated from the checked syntax tree, never the seed text.
     Returns [] while dbt parses (nothing is executed then).
+
+    Two rule types share the seed and the validator. A segment whose
+    consent_purpose is contextual_advertising is a contextual rule: with
+    `contextual=true` only those rows are read, and the only columns
+    allowed are the context columns `behavior_model` publishes (its
+    meta.privacy.quasi_identifiers but cell_level, e.g.
+    rpt_contextual_audiences): never a key, a day or a person's behaviour.
+    Without it (the default), only the other rows are read.
 #}
-{% macro segment_rules(definitions, behavior_model='fct_customer_behavior') %}
+{% macro segment_rules(definitions, behavior_model='fct_customer_behavior', contextual=false) %}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
@@ -23,18 +31,26 @@
             "segment_rules(): no model named '" ~ behavior_model ~ "' in this project") }}
     {%- endif -%}
     {%- set allowed = [] -%}
-    {%- for column in node.columns.values() -%}
-        {%- set classification = (column.meta.get('privacy') or {}).get('classification') -%}
-        {%- if classification in ('behavioral', 'aggregate', 'non_personal') -%}
-            {%- do allowed.append("'" ~ (column.name | replace("'", "''")) ~ "'") -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- if contextual -%}
+        {%- for name in published_privacy(node).quasi_identifiers if name != 'cell_level' -%}
+            {%- do allowed.append("'" ~ (name | replace("'", "''")) ~ "'") -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- for column in node.columns.values() -%}
+            {%- set classification = (column.meta.get('privacy') or {}).get('classification') -%}
+            {%- if classification in ('behavioral', 'aggregate', 'non_personal') -%}
+                {%- do allowed.append("'" ~ (column.name | replace("'", "''")) ~ "'") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- set columns_sql = '[' ~ (allowed | join(', ')) ~ ']::varchar[]' -%}
     {%- set checked = run_query(
         "select priority, segment_name, "
         ~ "segment_rule_problems(rule, " ~ columns_sql ~ ") as problems, "
         ~ "segment_rule_sql(rule, " ~ columns_sql ~ ") as rule_sql "
-        ~ "from " ~ definitions ~ " order by priority, segment_name") -%}
+        ~ "from " ~ definitions
+        ~ " where (coalesce(consent_purpose, '') = 'contextual_advertising') = "
+        ~ (contextual | string | lower) ~ " order by priority, segment_name") -%}
     {%- set problems = [] -%}
     {%- set rules = [] -%}
     {%- set seen = [] -%}

@@ -8,7 +8,7 @@
         foreign_keys {column: parent base_ model}, dedupe_by.
     Raw columns with no purpose are never listed, so never read:
     customers.gender and crm_note, orders.payment_card_last4,
-    web_events.ip_address and referrer (see the source yml).
+    web_events.ip_address (see the source yml).
     typed_raw_rows (typed_<source>__<table>, incremental by source file) does
     the checks of one row; validate_raw_rows (base_<source>__<table>) adds
     the checks that depend on other rows or on the run's as_of.
@@ -71,7 +71,9 @@
             'required': ['customer_id', 'purpose', 'action', 'policy_version', 'recorded_at'],
             'timestamp_column': 'recorded_at',
             'accepted_values': {
-                'purpose': ['analytics', 'personalization', 'marketing_email'],
+                'purpose': [
+                    'analytics', 'personalization', 'marketing_email', 'contextual_advertising',
+                ],
                 'action': ['granted', 'withdrawn'],
                 'source': ['preference_center', 'checkout', 'cookie_banner', 'import'],
             },
@@ -207,6 +209,9 @@
                 'product_id': 'bigint',
                 'occurred_at': 'timestamp',
                 'user_agent': 'varchar',
+                'referrer': 'varchar',
+                'geo_country': 'varchar',
+                'utm_campaign': 'varchar',
             },
             'required': ['session_id', 'event_type', 'occurred_at'],
             'timestamp_column': 'occurred_at',
@@ -214,6 +219,7 @@
                 'event_type': [
                     'page_view', 'product_view', 'add_to_cart', 'checkout_start', 'purchase',
                 ],
+                'geo_country': ['DE', 'ES', 'FR', 'GB', 'IT', 'NL', 'US'],
             },
             'foreign_keys': {
                 'customer_id': 'base_shop__customers',

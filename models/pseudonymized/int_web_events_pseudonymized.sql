@@ -1,6 +1,10 @@
 {#-
-    The collector's event id, IP address, referrer and user agent string are
-    not kept; the user agent only survives as a device class.
+    The collector's event id, IP address, referrer URL, utm_campaign text,
+    geolocated country and user agent string are not kept: the user agent
+    only survives as a device class, the referrer as a referrer class (seed
+    referrer_classes), the utm_campaign as a registered landing campaign
+    (seed landing_campaigns; any other value is 'other') and the country as
+    a market region (seed country_regions).
 #}
 with
 
@@ -12,7 +16,10 @@ web_events as (
         page_category,
         product_id,
         occurred_at,
-        user_agent
+        user_agent,
+        referrer,
+        geo_country,
+        utm_campaign
     from {{ ref('stg_web__events') }}
     where occurred_at >= {{ retention_start('web_events') }}
 ),
@@ -30,6 +37,28 @@ device_classes as (
         user_agent_pattern,
         device_class
     from {{ ref('device_classes') }}
+),
+
+referrer_classes as (
+    select
+        match_order,
+        referrer_pattern,
+        referrer_class
+    from {{ ref('referrer_classes') }}
+),
+
+landing_campaigns as (
+    select
+        utm_campaign,
+        landing_campaign
+    from {{ ref('landing_campaigns') }}
+),
+
+country_regions as (
+    select
+        country_code,
+        market_region
+    from {{ ref('country_regions') }}
 ),
 
 customer_keys as (
@@ -53,6 +82,22 @@ user_agents_classified as (
     group by distinct_user_agents.user_agent
 ),
 
+{# few distinct referrers: classify each once, first matching pattern wins -#}
+referrers_classified as (
+    select
+        distinct_referrers.referrer,
+        coalesce(
+            min_by(referrer_classes.referrer_class, referrer_classes.match_order), 'other'
+        ) as referrer_class
+    from (
+        select distinct referrer from web_events
+        where referrer is not null
+    ) as distinct_referrers
+    left join referrer_classes
+        on regexp_matches(distinct_referrers.referrer, referrer_classes.referrer_pattern)
+    group by distinct_referrers.referrer
+),
+
 web_events_generalized as (
     select
         customer_keys.customer_key,
@@ -61,7 +106,16 @@ web_events_generalized as (
         web_events.page_category,
         web_events.product_id,
         {{ generalize_timestamp('web_events.occurred_at', 'occurred') }},
-        coalesce(user_agents_classified.device_class, 'unknown') as device_class
+        coalesce(user_agents_classified.device_class, 'unknown') as device_class,
+        case
+            when web_events.referrer is null then 'direct'
+            else referrers_classified.referrer_class
+        end as referrer_class,
+        case
+            when web_events.utm_campaign is null then 'none'
+            else coalesce(landing_campaigns.landing_campaign, 'other')
+        end as landing_campaign,
+        coalesce(country_regions.market_region, 'unknown') as market_region
     from web_events
     left join customer_keys
         on web_events.customer_id = customer_keys.customer_id
@@ -69,6 +123,12 @@ web_events_generalized as (
         on web_events.session_id = session_keys.session_id
     left join user_agents_classified
         on web_events.user_agent = user_agents_classified.user_agent
+    left join referrers_classified
+        on web_events.referrer = referrers_classified.referrer
+    left join landing_campaigns
+        on web_events.utm_campaign = landing_campaigns.utm_campaign
+    left join country_regions
+        on web_events.geo_country = country_regions.country_code
 ),
 
 final as (
@@ -82,7 +142,10 @@ final as (
         web_events_generalized.occurred_hour,
         dayparts.daypart as occurred_daypart,
         web_events_generalized.occurred_day_of_week,
-        web_events_generalized.device_class
+        web_events_generalized.device_class,
+        web_events_generalized.referrer_class,
+        web_events_generalized.landing_campaign,
+        web_events_generalized.market_region
     from web_events_generalized
     inner join dayparts
         on web_events_generalized.occurred_hour = dayparts.hour_of_day

@@ -71,6 +71,7 @@ def test_duckdb_1x_clients_read_every_published_table(bi, client):
         "publication_info",
         "rpt_campaign_performance",
         "rpt_cohort_retention",
+        "rpt_contextual_audiences",
         "rpt_lifetime_value",
         "rpt_segment_summary",
     }

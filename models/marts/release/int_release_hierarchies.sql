@@ -4,7 +4,9 @@
     takes as the possible values of every dimension a published table shows. From
     the seeds (age bands, tenure and lifetime value bands, the exclusive segments),
     and, where the values come from the data, from the data in analytics scope
-    (regions, first-purchase months). 'unknown' (a missing value, one class of its
+    (regions, first-purchase months). The interests of the contextual
+    audiences are the affinity categories and none (their contexts are
+    populations of their own, not dimensions). 'unknown' (a missing value, one class of its
     own) stands at every level; the top level of each hierarchy, 'any', means the
     dimension is summed over and has no row here.
 -#}
@@ -86,6 +88,16 @@ paths_unioned as (
         [cast(customer_behavior.first_purchase_cohort_month as varchar)] as value_path
     from customer_behavior
     where customer_behavior.first_purchase_cohort_month is not null
+    union all
+    select
+        'interest_category' as dimension,
+        [interests.interest_category] as value_path
+    from (
+        values
+        {%- for category in var('behavior_affinity_categories') + ['none'] %}
+        ('{{ category }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as interests (interest_category)
 ),
 
 final as (

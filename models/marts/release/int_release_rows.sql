@@ -15,6 +15,7 @@
 -- depends_on: {{ ref('int_campaign_cells_suppressed') }}
 -- depends_on: {{ ref('int_cohort_retention_suppressed') }}
 -- depends_on: {{ ref('int_lifetime_value_cells_suppressed') }}
+-- depends_on: {{ ref('int_contextual_cells_suppressed') }}
 -- depends_on: {{ ref('segment_definitions') }}
 {%- set published = [] -%}
 {%- if execute -%}

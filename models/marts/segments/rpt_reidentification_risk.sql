@@ -30,6 +30,7 @@
 -- depends_on: {{ ref('rpt_campaign_performance') }}
 -- depends_on: {{ ref('rpt_cohort_retention') }}
 -- depends_on: {{ ref('rpt_lifetime_value') }}
+-- depends_on: {{ ref('rpt_contextual_audiences') }}
 -- depends_on: {{ ref('int_release_decisions') }}
 {%- set tables = [] -%}
 {%- if execute -%}

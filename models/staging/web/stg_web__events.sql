@@ -13,7 +13,10 @@ valid_web_events_renamed as (
         page_category,
         product_id,
         occurred_at,
-        user_agent
+        user_agent,
+        referrer,
+        geo_country,
+        utm_campaign
     from web_events
     where
         _reject_reason is null

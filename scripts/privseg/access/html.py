@@ -17,6 +17,7 @@ LAYER_HEADINGS = {
     "segments": "Segments you belong to",
     "audiences": "Email audiences from the interests you told us",
     "measurement": "Campaign measurement",
+    "contextual": "Visits counted in contextual audiences (never as you)",
     "release": "Checks before anything is published",
 }
 

@@ -25,6 +25,7 @@ from privseg.audit.checks import (
     attribute_disclosure,
     build_results,
     consent,
+    contextual_audiences,
     erasure,
     k_anonymity,
     lineage,
@@ -214,6 +215,27 @@ CHECKS: tuple[Check, ...] = (
         ),
         invariants=(3,),
         run=triggered_audiences.run,
+    ),
+    Check(
+        name="contextual_audiences",
+        claim=(
+            "no row of the contextual audiences can be joined back to a person or a visit: no "
+            "key, no visit date, at least {k} visits and {k} distinct visitors in every row, and "
+            "anonymous visits only where the purpose's legal basis allows them"
+        ),
+        method=(
+            "For every published model declaring meta.privacy.data_basis contextual: no column "
+            "is a pseudonym or a date or time of the visits, and the lineage of every column "
+            "reaches identifying source columns (direct or quasi-identifiers) only generalized "
+            "or aggregated, never through a keyed hash that is not aggregated. Each published "
+            "row is matched, on every context column it publishes ('all' matching any value), "
+            "against the visits of its declared visits_model, and must count at least k "
+            "distinct visits and k distinct visitors (a logged-in customer once, an anonymous "
+            "visit as its own visitor). When the purpose's legal basis in the seed "
+            "consent_purposes is consent, the visits model must hold no anonymous visit."
+        ),
+        invariants=(3, 6),
+        run=contextual_audiences.run,
     ),
     Check(
         name="erasure",

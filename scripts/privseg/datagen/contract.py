@@ -46,6 +46,8 @@ RAW_COLUMNS: dict[str, list[str]] = {
         "ip_address",
         "user_agent",
         "referrer",
+        "geo_country",
+        "utm_campaign",
     ],
     "campaigns": ["campaign_id", "campaign_name", "channel", "objective", "launched_at"],
     "email_events": ["email_event_id", "campaign_id", "customer_id", "event_type", "occurred_at"],

@@ -207,6 +207,22 @@ REFERRERS: list[tuple[str | None, float]] = [(None, 0.38), ('https://www.google.
                                             ('https://www.pinterest.com/', 0.03),
                                             ('https://mail.example.com/', 0.05),
                                             ('https://deals.example.net/offers', 0.06)]
+# The utm_campaign of a visit's landing page, by where the visit came from (a referrer of
+# REFERRERS, None = direct); None = no campaign parameters. 'brand_search' is a campaign the
+# marketing team never registered (the contextual layer reports it as 'other').
+UTM_CAMPAIGNS: dict[str | None, list[tuple[str | None, float]]] = {
+    'https://mail.example.com/': [('newsletter', 0.72), ('spring_sale', 0.1),
+                                  ('black_friday', 0.1), (None, 0.08)],
+    'https://deals.example.net/offers': [('summer_sale', 0.4), ('black_friday', 0.3),
+                                         ('spring_sale', 0.2), (None, 0.1)],
+    'https://www.facebook.com/': [('brand_awareness', 0.45), ('summer_sale', 0.15), (None, 0.4)],
+    'https://www.instagram.com/': [('brand_awareness', 0.5), ('summer_sale', 0.15), (None, 0.35)],
+    'https://www.google.com/': [('brand_search', 0.12), (None, 0.88)],
+    None: [('summer_sale', 0.03), (None, 0.97)],
+}
+# Share of a customer's newsletter landings whose link carries a personal tracking code
+# ('nl-' and the customer number): a value the contextual layer must never pass on.
+P_PERSONAL_UTM = 0.05
 PUBLIC_FIRST_OCTETS = [2, 5, 24, 31, 37, 46, 50, 62, 66, 73, 77, 78, 79, 80, 81, 82, 84, 85, 86,
                        87, 88, 89, 90, 91, 92, 93, 94, 95, 98, 104, 109, 176, 178, 185, 188, 212,
                        213, 217]

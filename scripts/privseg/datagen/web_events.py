@@ -1,12 +1,15 @@
 """web_events: browsing sessions of customers (timed like their orders), of anonymous visitors,
 and the tracked part of web and app purchases, each a funnel of page views, product views, cart
-and checkout events with a device, an IP address and a referrer."""
+and checkout events with a device, an IP address, a referrer, the country the collector geolocated
+and the landing page's utm_campaign."""
 
 from __future__ import annotations
 
 from privseg.datagen.reference import (
     CATEGORIES,
+    COUNTRIES,
     DEVICES,
+    P_PERSONAL_UTM,
     PAGE_ACCOUNT,
     PAGE_CATEGORIES,
     PAGE_CHECKOUT,
@@ -16,6 +19,7 @@ from privseg.datagen.reference import (
     USER_AGENT_OFFSETS,
     USER_AGENTS,
     USER_AGENTS_FLAT,
+    UTM_CAMPAIGNS,
     WEB_EVENT_TYPES,
 )
 from privseg.datagen.sampling import category_by_demand, category_size, time_after_signup
@@ -31,6 +35,26 @@ SESSION_PURCHASE, SESSION_BROWSE, SESSION_CART, SESSION_CHECKOUT = 0, 1, 2, 3
 # Event type codes: index into WEB_EVENT_TYPES.
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, CHECKOUT_START, PURCHASE = range(5)
 APP_DEVICE = DEVICES.index("app")
+COUNTRY_CODES = [country.code for country in COUNTRIES]
+P_HOME_COUNTRY = 0.95  # a customer's visit geolocated in their own country (else travelling)
+
+
+def _utm_campaign(referrer: str) -> str:
+    """The landing page's utm_campaign: drawn per the visit's referrer (UTM_CAMPAIGNS); a few
+    of a customer's newsletter landings carry a personal tracking code."""
+    uniform = "random_uniform('utm', compact.session_key)"
+    branches = " ".join(
+        f"when {referrer} = '{source}' then {weighted_choice(uniform, campaigns)}"
+        for source, campaigns in UTM_CAMPAIGNS.items()
+        if source is not None
+    )
+    personal = (
+        f"when {referrer} = 'https://mail.example.com/' and compact.customer_id is not null "
+        f"and random_uniform('putm', compact.session_key) < {P_PERSONAL_UTM} "
+        "then 'nl-' || compact.customer_id"
+    )
+    direct = weighted_choice(uniform, UTM_CAMPAIGNS[None])
+    return f"case {personal} {branches} when {referrer} is null then {direct} end"
 
 
 def _offset_seconds(position: str, alias: str) -> str:
@@ -63,6 +87,8 @@ def build_web_events(workspace: Workspace) -> None:
             "user_agent": f"{sql_list(USER_AGENTS_FLAT)}[compact.user_agent_index + 1]",
             "referrer": f"case when compact.is_first_event then {referrer} "
             "else 'https://shop.example.com/' end",
+            "geo_country": f"{sql_list(COUNTRY_CODES)}[compact.geo_country_index + 1]",
+            "utm_campaign": f"case when compact.is_first_event then {_utm_campaign(referrer)} end",
         },
     )
 
@@ -183,6 +209,7 @@ def _draft_sessions(workspace: Workspace) -> None:
             compact_customers.favourite_category,
             compact_customers.second_category,
             compact_customers.device as customer_device,
+            compact_customers.country as customer_country,
             first_lines.product_id as line1_product,
             first_lines.category_index as line1_category,
             second_lines.product_id as line2_product,
@@ -204,6 +231,10 @@ def _place_sessions(workspace: Workspace) -> None:
     params = workspace.params
     window_start, end = params.window_start_epoch, params.end_epoch
     device_counts = sql_list([len(USER_AGENTS[device]) for device in DEVICES])
+    visiting_country = weighted_choice(
+        "random_uniform('ageo', windowed.session_key)",
+        [(index, country.weight) for index, country in enumerate(COUNTRIES)],
+    )
     anonymous_device = weighted_choice(
         "random_uniform('adev', drafted.session_key)", [(1, 0.58), (0, 0.34), (2, 0.08)]
     )
@@ -282,6 +313,15 @@ def _place_sessions(workspace: Workspace) -> None:
                 + random_int('ua', windowed.session_key, 0) % {device_counts}[windowed.device + 1]
                 as integer
             ) as user_agent_index,
+            cast(
+                case
+                    when
+                        windowed.customer_id is not null
+                        and random_uniform('geo', windowed.session_key) < {P_HOME_COUNTRY}
+                        then list_position({sql_list(COUNTRY_CODES)}, windowed.customer_country) - 1
+                    else {visiting_country}
+                end as tinyint
+            ) as geo_country_index,
             sum(windowed.events_in_window) over (
                 order by windowed.start_epoch, windowed.session_key rows unbounded preceding
             ) - windowed.events_in_window as event_id_base
@@ -324,6 +364,7 @@ def _build_events(workspace: Workspace) -> None:
                 line2_category,
                 is_home_ip,
                 user_agent_index,
+                geo_country_index,
                 unnest(range(events_in_window)) as position
             from sessions
         ),
@@ -447,6 +488,7 @@ def _build_events(workspace: Workspace) -> None:
             + (random_int('ems', ranked.session_key, ranked.position) % 1000) as occurred_ms,
             ranked.is_home_ip,
             cast(ranked.user_agent_index as tinyint) as user_agent_index,
+            ranked.geo_country_index,
             ranked.position = 0 as is_first_event
         from ranked
         left join compact_products

@@ -20,7 +20,9 @@ PROTECTING_STEPS = frozenset({HASHED, AGGREGATED})
 
 STAGING_LAYER = "staging"
 CONSENT_LAYER = "consent"
-MART_LAYERS = frozenset({"behavior", "segments", "audiences", "measurement", "release"})
+MART_LAYERS = frozenset(
+    {"behavior", "segments", "audiences", "measurement", "contextual", "release"}
+)
 DIRECT_IDENTIFIER = "direct_identifier"
 NON_PERSONAL = "non_personal"
 

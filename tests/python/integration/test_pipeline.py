@@ -34,6 +34,7 @@ PUBLISHED_SCHEMAS = {
     "fct_segment_profiles": "segments",
     "rpt_campaign_performance": "measurement",
     "rpt_cohort_retention": "measurement",
+    "rpt_contextual_audiences": "contextual",
     "rpt_lifetime_value": "measurement",
     "rpt_segment_summary": "segments",
 }
@@ -121,6 +122,7 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
         "consent",
         "stated_audiences",
         "triggered_audiences",
+        "contextual_audiences",
         "erasure",
         "retention",
         "pii_patterns",
@@ -131,7 +133,12 @@ def test_run_generates_builds_audits_publishes_and_says_where_outputs_are(first_
     # The RoPA's categories follow the lineage: analytics derives an age band from the birth
     # date but never touches an email address; the audience export sends email addresses.
     activities = {a["purpose"]: a for a in audit["ropa"]["activities"]}
-    assert set(activities) == {"analytics", "marketing_email", "personalization"}
+    assert set(activities) == {
+        "analytics",
+        "marketing_email",
+        "personalization",
+        "contextual_advertising",
+    }
     analytics = activities["analytics"]["data_categories"]
     assert "user.demographic.date_of_birth" in analytics
     assert "user.contact.email" not in analytics

@@ -145,5 +145,10 @@ def test_consent_purposes_name_real_fideslang_data_uses():
 
     with open(PROJECT_DIR / "seeds" / "reference" / "consent_purposes.csv") as handle:
         uses = {row["consent_purpose"]: row["data_use"] for row in csv.DictReader(handle)}
-    assert set(uses) == {"analytics", "personalization", "marketing_email"}
+    assert set(uses) == {
+        "analytics",
+        "personalization",
+        "marketing_email",
+        "contextual_advertising",
+    }
     assert set(uses.values()) <= DATA_USES, set(uses.values()) - DATA_USES

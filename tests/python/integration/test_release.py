@@ -59,6 +59,7 @@ def test_every_candidate_row_is_decided_and_only_released_rows_are_published(bui
                 "measurement.rpt_campaign_performance",
                 "measurement.rpt_cohort_retention",
                 "measurement.rpt_lifetime_value",
+                "contextual.rpt_contextual_audiences",
             )
         )
         + built.query(

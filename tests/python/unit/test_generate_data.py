@@ -58,7 +58,8 @@ ENUMS: dict[str, dict[str, list[str]]] = {
         "currency": ["EUR", "GBP", "USD"],
     },
     "web_events": {
-        "event_type": ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase"]
+        "event_type": ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase"],
+        "geo_country": ["DE", "ES", "FR", "GB", "IT", "NL", "US"],
     },
     "campaigns": {
         "channel": ["email"],
@@ -66,7 +67,7 @@ ENUMS: dict[str, dict[str, list[str]]] = {
     },
     "email_events": {"event_type": ["send", "open", "click", "unsubscribe"]},
     "consent_events": {
-        "purpose": ["analytics", "personalization", "marketing_email"],
+        "purpose": ["analytics", "personalization", "marketing_email", "contextual_advertising"],
         "action": ["granted", "withdrawn"],
         "source": ["preference_center", "checkout", "cookie_banner", "import"],
     },
