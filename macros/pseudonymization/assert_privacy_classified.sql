@@ -159,7 +159,7 @@
             is in scope when every model it reads is in scope of the same purpose.
             Disclosure control is the one exception, as it spans every published
             table whatever its purpose: any model may read the release layer's
-            decisions (row ids, reasons; no subject), and the release layer and a
+            decisions (row ids, reasons; no pseudonym), and the release layer and a
             model that declares meta.privacy.disclosure_control may read the
             pseudonym-free aggregates of another purpose's published tables. -#}
         {%- set controls_disclosure = layer == 'release'
@@ -176,7 +176,8 @@
             {%- endfor -%}
             {%- set parent_is_aggregate = not parent_pseudonyms and (
                 parent_privacy.get('subject_count_column') or parent_privacy.get('published')) -%}
-            {%- if parent_purpose != purpose and parent_layer != 'release'
+            {%- set parent_is_decision = parent_layer == 'release' and not parent_pseudonyms -%}
+            {%- if parent_purpose != purpose and not parent_is_decision
                 and not (controls_disclosure and parent_is_aggregate) -%}
                 {%- do problems.append("model: aggregates over " ~ parent.name
                     ~ ", which is not in scope of '" ~ purpose ~ "' (its consent_purpose: "
