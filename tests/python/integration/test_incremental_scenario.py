@@ -75,10 +75,13 @@ def daily(tmp_path_factory) -> dict:
     ).fetchall()[0][0]
 
     # A withdrawal, a new grant, an erasure and a quarantined row in the same load.
-    keys = {
-        key: purpose
-        for key, purpose in incremental.query(
-            "select customer_key, consent_purpose from consent.int_consented_subjects"
+    # Analytics scope (the behavioural marts'); every customer is in scope of a purpose on
+    # legitimate interest (contextual_advertising) unless they objected.
+    analytics = {
+        key
+        for (key,) in incremental.query(
+            "select customer_key from consent.int_consented_subjects "
+            "where consent_purpose = 'analytics'"
         )
     }
     buyers = [
@@ -87,9 +90,9 @@ def daily(tmp_path_factory) -> dict:
             "select distinct customer_id from staging.stg_shop__orders order by 1"
         )
     ]
-    withdrawn = next(c for c in buyers if keys.get(customer_key(c)) == "analytics")
-    erased = next(c for c in buyers if c != withdrawn and customer_key(c) in keys)
-    granted = next(c for c in buyers if customer_key(c) not in keys)
+    withdrawn = next(c for c in buyers if customer_key(c) in analytics)
+    erased = next(c for c in buyers if c != withdrawn and customer_key(c) in analytics)
+    granted = next(c for c in buyers if customer_key(c) not in analytics)
     _add_rows(
         raw,
         "consent_events",
