@@ -356,16 +356,23 @@ select * from final
     staging.raw_file_changes): an incremental model downstream then rebuilds
     everything instead of its late-data window, since what the file fed may
     be older than the window.
+    The log table is looked up in the catalog, not in dbt's relation cache:
+    the first change ever creates it during the run, after the cache was
+    filled, and a cached lookup would miss it (the run would keep its
+    window).
 #}
 {% macro raw_files_changed_this_run() -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set log_table = adapter.get_relation(target.database, 'staging', 'raw_file_changes') -%}
-    {%- if log_table is none -%}
+    {%- set exists = run_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'staging' and table_name = 'raw_file_changes'"
+    ).rows[0][0] -%}
+    {%- if exists == 0 -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from " ~ log_table
+    {%- set found = run_query("select count(*) from staging.raw_file_changes"
         ~ " where invocation_id = '" ~ invocation_id ~ "'").rows[0][0] -%}
     {{ return(found > 0) }}
 {%- endmacro %}
