@@ -1,13 +1,16 @@
 {#
-    pre-hook of every incremental event fact (folder config): on an
-    incremental run, delete the late-arriving-data window (rows dated on or
-    after the newest date in the table minus var behavior_lookback_days)
-    and any row dated after the run's as_of. The model then re-inserts
-    every row newer than what remains (event_fact_filter), so a
-    corrected or late row inside the window replaces the old one. The date
-    is the column of the model's within_retention test
-    (event_fact_declaration). Runs in the model's transaction: a failed run
-    leaves the table as it was.
+    pre-hook of every incremental model dated by its within_retention column
+    (the event facts, the pseudonymized orders, email and consent events):
+    on an incremental run, delete the late-arriving-data window (rows dated
+    on or after the newest date in the table minus var
+    behavior_lookback_days) and any row dated after the run's as_of. The
+    model then re-inserts every row newer than what remains
+    (incremental_rows_filter), so a corrected or late row inside the window
+    replaces the old one. When raw files changed this run every row goes:
+    what a changed file fed may be older than the window. The date is the
+    column of the model's within_retention test (retention_declaration),
+    compared by day, so a timestamp column works too. Runs in the model's
+    transaction: a failed run leaves the table as it was.
 #}
 {% macro incremental_window_delete() -%}
     {%- if is_incremental() -%}
@@ -17,7 +20,7 @@
                 "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
                 ~ lookback ~ "'") }}
         {%- endif -%}
-        {%- set date_column = event_fact_declaration().date_column -%}
+        {%- set date_column = retention_declaration().date_column -%}
         {%- if raw_files_changed_this_run() -%}
             {%- do log(this.identifier ~ ": raw files changed or deleted this run; "
                 ~ "rebuilding every row", info=true) -%}
@@ -25,9 +28,11 @@
         {%- else -%}
         delete from {{ this }}
         where
-            {{ date_column }}
-                >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
-            or {{ date_column }} > {{ as_of_date() }}
+            cast({{ date_column }} as date) >= (
+                select cast(max(loaded.{{ date_column }}) as date) - {{ lookback | int }}
+                from {{ this }} as loaded
+            )
+            or cast({{ date_column }} as date) > {{ as_of_date() }}
         {%- endif -%}
     {%- else -%}
         select 1
