@@ -3,11 +3,14 @@
     (the event facts, the pseudonymized orders, email and consent events):
     on an incremental run, delete the late-arriving-data window (rows dated
     on or after the newest date in the table minus var
-    behavior_lookback_days) and any row dated after the run's as_of. The
-    model then re-inserts every row newer than what remains
-    (incremental_rows_filter), so a corrected or late row inside the window
-    replaces the old one. When raw files changed this run every row goes:
-    what a changed file fed may be older than the window. The date is the
+    behavior_lookback_days). The model then re-inserts every row newer than
+    what remains (incremental_rows_filter), so a corrected or late row
+    inside the window replaces the old one. Every row goes (a rebuild, with
+    a log line) when raw files changed this run, since what a changed file
+    fed may be older than the window, and when the table holds rows dated
+    after the run's as_of: as_of moved back, and rows of any date may be
+    valid again (a duplicate id whose winner is now in the future, a
+    retention start moved back). The date is the
     column of the model's within_retention test (retention_declaration),
     compared by day, so a timestamp column works too. Runs in the model's
     transaction: a failed run leaves the table as it was.
@@ -21,8 +24,15 @@
                 ~ lookback ~ "'") }}
         {%- endif -%}
         {%- set date_column = retention_declaration().date_column -%}
+        {%- set moved_back = run_query(
+            "select count(*) from " ~ this ~ " where cast(" ~ date_column ~ " as date) > "
+            ~ as_of_date()).rows[0][0] > 0 -%}
         {%- if raw_files_changed_this_run() -%}
             {%- do log(this.identifier ~ ": raw files changed or deleted this run; "
+                ~ "rebuilding every row", info=true) -%}
+            delete from {{ this }}
+        {%- elif moved_back -%}
+            {%- do log(this.identifier ~ ": as_of moved back before rows it holds; "
                 ~ "rebuilding every row", info=true) -%}
             delete from {{ this }}
         {%- else -%}
@@ -32,7 +42,6 @@
                 select cast(max(loaded.{{ date_column }}) as date) - {{ lookback | int }}
                 from {{ this }} as loaded
             )
-            or cast({{ date_column }} as date) > {{ as_of_date() }}
         {%- endif -%}
     {%- else -%}
         select 1

@@ -2,10 +2,11 @@
     Predicate of the upstream rows an incremental model inserts on an
     incremental run, after incremental_window_delete: rows dated after the
     newest row left (the late-data window and new days) and rows dated
-    before the oldest row left (an as_of moved backwards moves the retention
-    start back: those rows return, as in a full refresh). True on a first
-    build, a --full-refresh and a run where raw files changed (the window
-    delete emptied the table). The date is the model's within_retention
+    before the oldest row left (a retention policy lengthened in seed
+    retention_policies moves the retention start back: those rows return,
+    as in a full refresh). Every row when the window delete emptied the
+    table (raw files changed, as_of moved back); true on a first build and
+    a --full-refresh. The date is the model's within_retention
     column (retention_declaration). `date_expression` is the upstream's value
     of that column in the model's import CTE (e.g. 'upstream.ordered_date',
     or 'cast(orders.ordered_at as date)' before the timestamp is
