@@ -1,8 +1,9 @@
 {#
     Predicate for the rows an incremental event fact inserts, applied in
     its import CTE: rows of subjects in scope of the model's purpose as of
-    the run (int_consented_subjects) and, on an incremental run, only rows
-    newer than the newest row left after incremental_window_delete, plus
+    the run (int_consented_subjects) and, on an incremental run, only the
+    rows incremental_rows_filter lets through (newer than the newest row
+    left after incremental_window_delete, or older than the oldest), plus
     every row of a subject in scope who has no row in the table yet (a new
     grant, or a grant restored after a withdrawal purged them): their whole
     retained history is backfilled, so an incremental table equals a full
@@ -24,10 +25,7 @@
     )
     {%- if is_incremental() and not raw_files_changed_this_run() %}
     and (
-        {{ relation_alias }}.{{ declared.date_column }} > (
-            select coalesce(max(loaded.{{ declared.date_column }}), date '0001-01-01')
-            from {{ this }} as loaded
-        )
+        {{ incremental_rows_filter(relation_alias ~ '.' ~ declared.date_column) }}
         or {{ relation_alias }}.{{ subject_column }} in (
             select in_scope.customer_key
             from {{ ref('int_consented_subjects') }} as in_scope

@@ -1,13 +1,19 @@
 {#
-    pre-hook of every incremental event fact (folder config): on an
-    incremental run, delete the late-arriving-data window (rows dated on or
-    after the newest date in the table minus var behavior_lookback_days)
-    and any row dated after the run's as_of. The model then re-inserts
-    every row newer than what remains (event_fact_filter), so a
-    corrected or late row inside the window replaces the old one. The date
-    is the column of the model's within_retention test
-    (event_fact_declaration). Runs in the model's transaction: a failed run
-    leaves the table as it was.
+    pre-hook of every incremental model dated by its within_retention column
+    (the event facts, the pseudonymized orders, email and consent events):
+    on an incremental run, delete the late-arriving-data window (rows dated
+    on or after the newest date in the table minus var
+    behavior_lookback_days). The model then re-inserts every row newer than
+    what remains (incremental_rows_filter), so a corrected or late row
+    inside the window replaces the old one. Every row goes (a rebuild, with
+    a log line) when raw files changed this run, since what a changed file
+    fed may be older than the window, and when the table holds rows dated
+    after the run's as_of: as_of moved back, and rows of any date may be
+    valid again (a duplicate id whose winner is now in the future, a
+    retention start moved back). The date is the
+    column of the model's within_retention test (retention_declaration),
+    compared by day, so a timestamp column works too. Runs in the model's
+    transaction: a failed run leaves the table as it was.
 #}
 {% macro incremental_window_delete() -%}
     {%- if is_incremental() -%}
@@ -17,17 +23,25 @@
                 "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
                 ~ lookback ~ "'") }}
         {%- endif -%}
-        {%- set date_column = event_fact_declaration().date_column -%}
+        {%- set date_column = retention_declaration().date_column -%}
+        {%- set moved_back = run_query(
+            "select count(*) from " ~ this ~ " where cast(" ~ date_column ~ " as date) > "
+            ~ as_of_date()).rows[0][0] > 0 -%}
         {%- if raw_files_changed_this_run() -%}
             {%- do log(this.identifier ~ ": raw files changed or deleted this run; "
+                ~ "rebuilding every row", info=true) -%}
+            delete from {{ this }}
+        {%- elif moved_back -%}
+            {%- do log(this.identifier ~ ": as_of moved back before rows it holds; "
                 ~ "rebuilding every row", info=true) -%}
             delete from {{ this }}
         {%- else -%}
         delete from {{ this }}
         where
-            {{ date_column }}
-                >= (select max({{ date_column }}) from {{ this }}) - {{ lookback | int }}
-            or {{ date_column }} > {{ as_of_date() }}
+            cast({{ date_column }} as date) >= (
+                select cast(max(loaded.{{ date_column }}) as date) - {{ lookback | int }}
+                from {{ this }} as loaded
+            )
         {%- endif -%}
     {%- else -%}
         select 1

@@ -229,7 +229,8 @@ select * from final
         if raw_table_spec(name).typed_model == this.identifier -%}
         {%- set files = raw_table_files(raw_source_node(name)) -%}
         {%- set stale = run_query(
-            "select distinct loaded._source_file, listing.source_file is not null as present "
+            "select distinct loaded._source_file, listing.source_file is not null as present, "
+            ~ "listing.file "
             ~ "from " ~ this ~ " as loaded left join (" ~ raw_file_listing(files) ~ ") as listing "
             ~ "on listing.source_file = loaded._source_file "
             ~ "where listing.source_file is null "
@@ -244,15 +245,37 @@ select * from final
         {%- endfor -%}
         {%- if stale.rows | length > 0 -%}
             {#- Recorded for this run: incremental models downstream rebuild what the files
-                fed (raw_files_changed_this_run). File names only. Not for a single file: a
-                full export rewritten every day is how that layout delivers new rows, and
-                the event facts' late-data window covers it as before. #}
-            {%- if files.layout != 'single' -%}
+                fed (raw_files_changed_this_run). File names only. A single file is a full
+                export rewritten every day, which is how that layout delivers new rows: it
+                is recorded only when a row read before is no longer in it (removed or
+                altered, by row fingerprint); an export that only added rows leaves the
+                late-data windows to cover them. #}
+            {%- set changed = [] -%}
+            {%- for row in stale.rows -%}
+                {%- if files.layout != 'single' or not row[1] -%}
+                    {%- do changed.append(row) -%}
+                {%- else -%}
+                    {%- set lost = run_query(
+                        "select count(*) from " ~ this ~ " as loaded where loaded._source_file = '"
+                        ~ (row[0] | replace("'", "''")) ~ "' and loaded._row_fingerprint not in ("
+                        ~ "select " ~ row_fingerprint(raw_table_spec(name).columns | list,
+                            'rewritten')
+                        ~ " from read_parquet('" ~ (row[2] | replace("'", "''"))
+                        ~ "', hive_partitioning = false) as rewritten)").rows[0][0] -%}
+                    {%- if lost > 0 -%}
+                        {%- do log(this.identifier ~ ": raw file " ~ name ~ "/" ~ row[0]
+                            ~ " no longer holds rows read before; what it fed is rebuilt",
+                            info=true) -%}
+                        {%- do changed.append(row) -%}
+                    {%- endif -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if changed | length > 0 -%}
             {%- set changes = run_query(
                 "create table if not exists " ~ this.schema ~ ".raw_file_changes ("
                 ~ "invocation_id varchar, raw_table varchar, source_file varchar, "
                 ~ "change varchar)") -%}
-            {%- for row in stale.rows -%}
+            {%- for row in changed -%}
                 {%- do run_query("insert into " ~ this.schema ~ ".raw_file_changes values ('"
                     ~ invocation_id ~ "', '" ~ name ~ "', '" ~ (row[0] | replace("'", "''"))
                     ~ "', '" ~ ("changed" if row[1] else "deleted") ~ "')") -%}
@@ -356,16 +379,23 @@ select * from final
     staging.raw_file_changes): an incremental model downstream then rebuilds
     everything instead of its late-data window, since what the file fed may
     be older than the window.
+    The log table is looked up in the catalog, not in dbt's relation cache:
+    the first change ever creates it during the run, after the cache was
+    filled, and a cached lookup would miss it (the run would keep its
+    window).
 #}
 {% macro raw_files_changed_this_run() -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set log_table = adapter.get_relation(target.database, 'staging', 'raw_file_changes') -%}
-    {%- if log_table is none -%}
+    {%- set exists = run_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'staging' and table_name = 'raw_file_changes'"
+    ).rows[0][0] -%}
+    {%- if exists == 0 -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from " ~ log_table
+    {%- set found = run_query("select count(*) from staging.raw_file_changes"
         ~ " where invocation_id = '" ~ invocation_id ~ "'").rows[0][0] -%}
     {{ return(found > 0) }}
 {%- endmacro %}

@@ -1,7 +1,21 @@
 {#-
     recorded_at keeps its full precision: it is the evidence of when consent
     was given or withdrawn, and orders decisions made on the same day.
+    Incremental (docs/performance.md, Incremental runs): a run hashes only
+    the events recorded after the late-data window or before the oldest row
+    kept; delete+insert by consent_event_key lets a duplicate id's winner
+    replace the row it beats. Window delete, retention and erasure purge:
+    macros/incremental.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='consent_event_key',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete() }}",
+    post_hook="{{ purge_expired_and_erased() }}",
+) }}
+
 with
 
 consent_events as (
@@ -14,7 +28,9 @@ consent_events as (
         policy_version,
         recorded_at
     from {{ ref('stg_preference_center__consent_events') }}
-    where recorded_at >= {{ retention_start('consent_events') }}
+    where
+        recorded_at >= {{ retention_start('consent_events') }}
+        and {{ incremental_rows_filter('recorded_at') }}
 ),
 
 customer_keys as (

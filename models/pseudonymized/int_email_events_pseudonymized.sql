@@ -1,3 +1,18 @@
+{#-
+    Incremental (docs/performance.md, Incremental runs): a run hashes only
+    the events dated after the late-data window or before the oldest row
+    kept. Appended: without the provider's event id there is no key to
+    replace by. Window delete, retention and erasure purge: macros/
+    incremental.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete() }}",
+    post_hook="{{ purge_expired_and_erased() }}",
+) }}
+
 {#- The provider's event id is not kept: nothing downstream needs it. #}
 with
 
@@ -8,7 +23,9 @@ email_events as (
         event_type,
         occurred_at
     from {{ ref('stg_email__events') }}
-    where occurred_at >= {{ retention_start('email_events') }}
+    where
+        occurred_at >= {{ retention_start('email_events') }}
+        and {{ incremental_rows_filter('cast(occurred_at as date)') }}
 ),
 
 dayparts as (

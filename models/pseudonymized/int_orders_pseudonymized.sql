@@ -1,3 +1,19 @@
+{#-
+    Incremental (docs/performance.md, Incremental runs): a run hashes only
+    the orders dated after the late-data window or before the oldest row
+    kept; delete+insert by order_key lets a duplicate id's winner replace
+    the row it beats. Window delete, retention and erasure purge: macros/
+    incremental.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete() }}",
+    post_hook="{{ purge_expired_and_erased() }}",
+) }}
+
 with
 
 orders as (
@@ -10,7 +26,9 @@ orders as (
         currency_code,
         total_amount
     from {{ ref('stg_shop__orders') }}
-    where ordered_at >= {{ retention_start('orders') }}
+    where
+        ordered_at >= {{ retention_start('orders') }}
+        and {{ incremental_rows_filter('cast(ordered_at as date)') }}
 ),
 
 dayparts as (

@@ -60,7 +60,8 @@ def test_every_pseudonymized_table_has_an_enforced_contract(built):
     ]
     assert len(nodes) == len(list((PROJECT_DIR / "models" / "pseudonymized").glob("*.sql")))
     assert all(n["config"]["contract"]["enforced"] for n in nodes)
-    assert all(n["config"]["materialized"] == "table" for n in nodes)
+    # Physical tables, never views: the key is a per-connection variable (dbt_project.yml).
+    assert all(n["config"]["materialized"] in {"table", "incremental"} for n in nodes)
 
 
 def test_no_raw_identifier_value_appears_past_staging(built):

@@ -1,0 +1,24 @@
+{#
+    post-hook of the incremental pseudonymized tables dated by their
+    within_retention column (orders, email events, consent events): delete
+    the rows a full refresh would not hold any more.
+    - Rows of an erased subject: `subject_column` is the pseudonym of an id
+      with an accepted erasure request (erased_customer_ids). Staging drops
+      such a subject's rows, but an incremental table keeps what it holds, so
+      it must delete them on the very run after the request; only the
+      erased ids (a handful) are hashed.
+    - Rows older than the retention policy the model's within_retention
+      test checks (retention_declaration), on every run, as_of moving.
+    The pipeline's compaction (checkpoint_database) then removes the
+    deleted bytes from the file.
+#}
+{% macro purge_expired_and_erased(subject_column='customer_key') -%}
+    {%- set declared = retention_declaration() -%}
+    delete from {{ this }}
+    where
+        {{ subject_column }} in (
+            select {{ pseudonymize('customer', 'erased.customer_id') }}
+            from ({{ erased_customer_ids() }}) as erased
+        )
+        or {{ declared.date_column }} < {{ retention_start(declared.data_category) }}
+{%- endmacro %}
