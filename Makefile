@@ -22,7 +22,7 @@ test: lint browser
 
 # The fault tier: 29 failure cases (bad raw input, time, full disk, memory, key, killed and
 # concurrent runs), each an end-to-end run on a copy of one small published demo state. Not part
-# of `make test` (about 20 minutes on 2 cores); CI runs it. Mounting the small filesystems of the
+# of `make test` (about 12 minutes on 2 idle cores); CI runs it. Mounting the small filesystems of the
 # disk-full cases needs root (they skip otherwise).
 test-faults: $(STAMP)
 	$(BIN)/python -m pytest tests/python/faults
