@@ -194,9 +194,32 @@ def link_raw(src: Path, dst: Path) -> Path:
     return dst
 
 
+def pseudonym(entity: str, identifier: object, key: str = TEST_KEY) -> str:
+    """The pseudonym the project gives an id of `entity` (customer, order, consent_event...;
+    format in docs/architecture.md), recomputed with hmac, not with the project's code."""
+    return hmac.new(key.encode(), f"{entity}:{identifier}".encode(), hashlib.sha256).hexdigest()
+
+
 def customer_key(customer_id: int | str, key: str = TEST_KEY) -> str:
-    """The pseudonym the project gives a customer id (format in docs/architecture.md)."""
-    return hmac.new(key.encode(), f"customer:{customer_id}".encode(), hashlib.sha256).hexdigest()
+    """The pseudonym the project gives a customer id."""
+    return pseudonym("customer", customer_id, key)
+
+
+def table_differences(left: DbtProject, right: DbtProject, relation: str) -> tuple[int, int, int]:
+    """(rows only in left, rows only in right, rows in left) of `relation` (schema.table) in
+    the two projects' warehouses, as multisets (EXCEPT ALL both ways)."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{left.warehouse}' as lhs (read_only)")
+        con.execute(f"attach '{right.warehouse}' as rhs (read_only)")
+        only_left, only_right = (
+            con.execute(
+                f"select count(*) from (select * from {a}.{relation} "
+                f"except all select * from {b}.{relation})"
+            ).fetchone()[0]
+            for a, b in (("lhs", "rhs"), ("rhs", "lhs"))
+        )
+        rows = con.execute(f"select count(*) from lhs.{relation}").fetchone()[0]
+    return only_left, only_right, rows
 
 
 def append_raw(project: DbtProject, table: str, rows_sql: str) -> None:

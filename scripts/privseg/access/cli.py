@@ -54,7 +54,7 @@ from privseg.access.html import render_subject_access
 from privseg.audit.facts import as_of_date
 from privseg.core.files import write_json_atomically, write_text_atomically
 from privseg.core.keys import KeyUnavailable, load_existing_key, pseudonymizer
-from privseg.core.lock import LockBusy, reading
+from privseg.core.lock import LockBusy, add_wait_argument, reading
 from privseg.core.logs import setup_logging
 from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import ExportError
@@ -178,13 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder for the two report files"
     )
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="when a pipeline run holds the warehouse, wait up to this long for it (else exit 2)",
-    )
+    add_wait_argument(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)

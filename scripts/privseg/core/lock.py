@@ -11,6 +11,7 @@ plugins/pseudonym_key.py: a `dbt build` by hand during a run stops with one line
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
 import logging
@@ -146,6 +147,17 @@ class WarehouseLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def add_wait_argument(parser: argparse.ArgumentParser) -> None:
+    """--wait SECONDS for a tool that reads the warehouse under reading()."""
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when a pipeline run holds the warehouse, wait up to this long for it (else exit 2)",
+    )
 
 
 @contextmanager

@@ -75,7 +75,7 @@ from pathlib import Path
 
 import duckdb
 
-from privseg.core.lock import LockBusy, reading
+from privseg.core.lock import LockBusy, add_wait_argument, reading
 from privseg.core.logs import setup_logging
 from privseg.core.settings import Settings, project_vars
 from privseg.export.audience import (
@@ -239,13 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="FILE", help="CSV file to write (mode 600)"
     )
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="when a pipeline run holds the warehouse, wait up to this long for it (else exit 2)",
-    )
+    add_wait_argument(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)

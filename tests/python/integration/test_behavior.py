@@ -18,6 +18,7 @@ from dbt_harness import (
     append_raw,
     customer_key,
     link_raw,
+    table_differences,
 )
 
 BEHAVIOR_MODELS = [
@@ -33,23 +34,6 @@ BEHAVIOR_MODELS = [
 # The earlier as-of of the incremental scenario: far enough back that consent
 # changes, new subjects and late windows all happen between the two runs.
 EARLIER = (date.fromisoformat(AS_OF) - timedelta(days=21)).isoformat()
-
-
-def _differences(left: DbtProject, right: DbtProject, table: str) -> tuple[int, int, int]:
-    """(rows only in left, rows only in right, rows in left), as multisets."""
-    with duckdb.connect() as con:
-        con.execute(f"attach '{left.warehouse}' as lhs (read_only)")
-        con.execute(f"attach '{right.warehouse}' as rhs (read_only)")
-        only_left = con.execute(
-            f"select count(*) from (select * from lhs.behavior.{table} "
-            f"except all select * from rhs.behavior.{table})"
-        ).fetchone()[0]
-        only_right = con.execute(
-            f"select count(*) from (select * from rhs.behavior.{table} "
-            f"except all select * from lhs.behavior.{table})"
-        ).fetchone()[0]
-        rows = con.execute(f"select count(*) from lhs.behavior.{table}").fetchone()[0]
-    return only_left, only_right, rows
 
 
 def _analytics_scope(project: DbtProject) -> set[str]:
@@ -144,7 +128,7 @@ def incremental(tmp_path_factory, faulty_raw):
 @pytest.mark.parametrize("table", BEHAVIOR_MODELS)
 def test_an_incremental_run_equals_a_full_refresh(incremental, table):
     project, full, _ = incremental
-    only_incremental, only_full, rows = _differences(project, full, table)
+    only_incremental, only_full, rows = table_differences(project, full, f"behavior.{table}")
     assert rows > 0
     assert (only_incremental, only_full) == (0, 0)
 

@@ -8,23 +8,21 @@ the erased subject's rows."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dbt_harness import (
     AS_OF,
-    TEST_KEY,
     DbtProject,
     append_raw,
     customer_key,
     link_raw,
     project_with_fixtures,
+    pseudonym,
+    table_differences,
 )
 
 PSEUDONYMIZED = [
@@ -53,22 +51,6 @@ LINES_WITHOUT_PURGE = """{% macro order_lines_follow_parents() -%}
     select 1
 {%- endmacro %}
 """
-
-
-def _differences(left: DbtProject, right: DbtProject, table: str) -> tuple[int, int, int]:
-    """(rows only in left, rows only in right, rows in left), as multisets."""
-    with duckdb.connect() as con:
-        con.execute(f"attach '{left.warehouse}' as lhs (read_only)")
-        con.execute(f"attach '{right.warehouse}' as rhs (read_only)")
-        counts = [
-            con.execute(
-                f"select count(*) from (select * from {a}.pseudonymized.{table} "
-                f"except all select * from {b}.pseudonymized.{table})"
-            ).fetchone()[0]
-            for a, b in (("lhs", "rhs"), ("rhs", "lhs"))
-        ]
-        rows = con.execute(f"select count(*) from lhs.pseudonymized.{table}").fetchone()[0]
-    return counts[0], counts[1], rows
 
 
 def _full_refresh_of(project: DbtProject, root: Path, as_of: str) -> DbtProject:
@@ -167,11 +149,6 @@ def _scenario(root: Path, raw: Path, project_dir: Path | None = None) -> tuple[D
     return project, state
 
 
-def _order_key(order_id: int) -> str:
-    """The pseudonym the project gives an order id (format in docs/architecture.md)."""
-    return hmac.new(TEST_KEY.encode(), f"order:{order_id}".encode(), hashlib.sha256).hexdigest()
-
-
 def _lines_of(project: DbtProject, order_keys: list[str]) -> int:
     return project.query(
         "select count(*) from pseudonymized.int_order_items_pseudonymized "
@@ -191,7 +168,7 @@ def daily(tmp_path_factory, faulty_raw):
 @pytest.mark.parametrize("table", PSEUDONYMIZED)
 def test_an_incremental_run_equals_a_full_refresh(daily, table):
     project, full, _ = daily
-    only_incremental, only_full, rows = _differences(project, full, table)
+    only_incremental, only_full, rows = table_differences(project, full, f"pseudonymized.{table}")
     assert rows > 0
     assert (only_incremental, only_full) == (0, 0)
 
@@ -209,7 +186,7 @@ def test_the_day_took_effect_late_rows_replacements_and_erasure(daily):
         [state["duplicated"], later],
     )[0][0]
     assert winners > 0, "no later duplicate won: the scenario proves less"
-    keys = [_order_key(order_id) for order_id in state["duplicated"]]
+    keys = [pseudonym("order", order_id) for order_id in state["duplicated"]]
     rows, replaced = project.query(
         "select count(*), count(*) filter (where ordered_date = ?) "
         "from pseudonymized.int_orders_pseudonymized where order_key in (select unnest(?))",
@@ -232,7 +209,7 @@ def test_as_of_moved_back_equals_a_full_refresh(daily, tmp_path):
     assert result.success, result.output[-3000:]
     full = _full_refresh_of(back, tmp_path / "full", BACKWARDS)
     for table in PSEUDONYMIZED:
-        only_incremental, only_full, rows = _differences(back, full, table)
+        only_incremental, only_full, rows = table_differences(back, full, f"pseudonymized.{table}")
         assert rows > 0
         assert (table, only_incremental, only_full) == (table, 0, 0)
 

@@ -4,14 +4,12 @@ subject gets "nothing held"; without the build's key it refuses; it logs the req
 its contents; and every table that holds a customer pseudonym is searched.
 
 The expectations are recomputed here from the raw Parquet files and the test key with hmac
-(dbt_harness.customer_key), not with the package's own pseudonymizer or queries."""
+(dbt_harness.pseudonym), not with the package's own pseudonymizer or queries."""
 
 from __future__ import annotations
 
 import copy
 import csv
-import hashlib
-import hmac
 import json
 import stat
 import threading
@@ -20,16 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_harness import AS_OF, TEST_KEY, customer_key, script_runner
+from dbt_harness import AS_OF, customer_key, pseudonym, script_runner
 from privseg.access import cli as subject_access
 from privseg.access.discovery import subject_tables, tables_holding, uncovered
 from privseg.core.keys import KEY_ENV_VAR, KEY_FILE_ENV_VAR
 from privseg.core.lock import WarehouseLock
 from privseg.core.settings import PROJECT_DIR
-
-
-def pseudonym(entity: str, identifier: object, key: str = TEST_KEY) -> str:
-    return hmac.new(key.encode(), f"{entity}:{identifier}".encode(), hashlib.sha256).hexdigest()
 
 
 def raw(faulty_raw: Path, table: str) -> list[dict]:
