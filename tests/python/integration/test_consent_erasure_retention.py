@@ -261,6 +261,39 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
             "models/marts/behavior/dim_unconsented_aggregate_fixture.sql": (
                 "select count(*) as customers from {{ ref('int_customers_pseudonymized') }}\n"
             ),
+            # A release-layer model of one purpose that holds subjects, and another
+            # purpose's aggregate over it: the release layer's exception covers its
+            # pseudonym-free decisions only, not its subjects.
+            "models/marts/release/int_release_subjects_fixture.sql": (
+                "select customer_key from {{ ref('int_consented_subjects') }}\n"
+                "where consent_purpose = 'analytics'\n"
+            ),
+            "models/marts/release/_fixture.yml": (
+                "version: 2\nmodels:\n  - name: int_release_subjects_fixture\n"
+                "    description: fixture\n"
+                "    config:\n      meta:\n        privacy:\n"
+                "          consent_purpose: analytics\n"
+                "    data_tests:\n      - consent_respected:\n          arguments:\n"
+                "            purpose: analytics\n"
+                "    columns:\n      - name: customer_key\n        data_type: varchar\n"
+                "        description: fixture\n        config:\n          meta:\n"
+                "            privacy:\n              classification: pseudonym\n"
+                "              data_category: user.unique_id.pseudonymous\n"
+                "              justification: fixture\n"
+                "  - name: rpt_release_reader_fixture\n"
+                "    description: fixture\n"
+                "    config:\n      meta:\n        privacy:\n"
+                "          consent_purpose: marketing_email\n"
+                "          subject_count_column: customers\n"
+                "    columns:\n      - name: customers\n        data_type: bigint\n"
+                "        description: fixture\n        config:\n          meta:\n"
+                "            privacy:\n              classification: aggregate\n"
+                "              data_category: user.unique_id.pseudonymous\n"
+                "              justification: fixture\n"
+            ),
+            "models/marts/release/rpt_release_reader_fixture.sql": (
+                "select count(*) as customers from {{ ref('int_release_subjects_fixture') }}\n"
+            ),
         },
     )
     result = project.dbt(
@@ -269,6 +302,7 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
         "+int_preferences_consented",
         "+fct_unconsented_fixture",
         "+dim_unconsented_aggregate_fixture",
+        "+rpt_release_reader_fixture",
         "--indirect-selection",
         "cautious",
         as_of="2027-06-30",
@@ -283,4 +317,8 @@ def test_consent_and_retention_guards_fail_on_models_without_their_filter(tmp_pa
     assert (
         "aggregates over int_customers_pseudonymized, which is not in scope of 'analytics'"
         in result.output
+    )
+    assert (
+        "aggregates over int_release_subjects_fixture, which is not in scope of "
+        "'marketing_email'" in result.output
     )
