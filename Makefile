@@ -20,7 +20,7 @@ run: $(STAMP)
 test: lint browser
 	$(BIN)/python -m pytest tests/python
 
-# The fault tier: 29 failure cases (bad raw input, time, full disk, memory, key, killed and
+# The fault tier: 30 failure cases (bad raw input, time, full disk, memory, key, killed and
 # concurrent runs), each an end-to-end run on a copy of one small published demo state. Not part
 # of `make test` (about 12 minutes on 2 idle cores); CI runs it. Mounting the small filesystems of the
 # disk-full cases needs root (they skip otherwise).

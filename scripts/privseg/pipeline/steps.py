@@ -18,7 +18,7 @@ import duckdb
 
 from privseg.audit.context import AuditError
 from privseg.audit.runner import BUILD_RESULTS, REPORT, run_audit
-from privseg.core.dbt_runner import run_dbt
+from privseg.core.dbt_runner import CRASH_SUMMARY, run_dbt
 from privseg.core.failures import dbt_error_line, failed_dbt_nodes, first_line, resource_cause
 from privseg.core.keys import ensure_pseudonym_key
 from privseg.core.modes import ModeError, PublicationModes, shared_beyond_owner
@@ -221,19 +221,24 @@ def step_build(settings: Settings, as_of: str | None, full_refresh: bool) -> int
 
 def build_failure_line(results: Path, since: float, output: str) -> str:
     """One line for a failed dbt build: the first failing node and its error, or dbt's own
-    error (a hook), with the cause when a resource ran out."""
+    error (a hook, or a crash: see CrashReports), with the cause when a resource ran out."""
     failed = failed_dbt_nodes(results, since)
     if failed:
         name, message = failed[0]
         more = f" (and {len(failed) - 1} more failing nodes, marked ERROR or FAIL above)"
-        what = f"in {name}: {message}{more if len(failed) > 1 else ''}"
+        detail = f" in {name}: {message}{more if len(failed) > 1 else ''}"
     else:
-        what = f": {dbt_error_line(output) or 'see the lines marked ERROR above'}"
-    cause = resource_cause(what)
+        crashed = [line for line in output.splitlines() if line.startswith(CRASH_SUMMARY)]
+        # A crash names its cause first (a full disk), then dbt's own exit exceptions.
+        found = dbt_error_line(output) or next(
+            (line for line in crashed if resource_cause(line)), crashed[-1] if crashed else None
+        )
+        detail = f": {found or 'see the lines marked ERROR above'}"
+    cause = resource_cause(detail)
     return (
-        f"dbt build failed{' (' + cause + ')' if cause else ''} {what}; nothing was published "
+        f"dbt build failed{' (' + cause + ')' if cause else ''}{detail}; nothing was published "
         "(the previous publication is unchanged)"
-    ).replace("failed :", "failed:")
+    )
 
 
 def step_audit(settings: Settings) -> int:

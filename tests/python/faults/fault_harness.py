@@ -239,7 +239,7 @@ def wait_until(ready: Callable[[], bool], process: subprocess.Popen, timeout: fl
 
 
 def log_says(case: Case, text: str) -> Callable[[], bool]:
-    log = case.root / "logs" / "dbt.log"
+    log = Path(case.env["DBT_LOG_PATH"]) / "dbt.log"
     return lambda: log.exists() and text in log.read_text(errors="replace")
 
 

@@ -1,6 +1,7 @@
-"""Fault matrix, resources: the disk fills during the build, the compaction and the publish (a
-small tmpfs the test mounts, filled at that moment); DuckDB's memory limit too small with the
-temp directory full; the key file unreadable or changed between runs."""
+"""Fault matrix, resources: the disk fills during the build (the warehouse's disk, or the one of
+dbt's target and logs folders), the compaction and the publish (a small tmpfs the test mounts,
+filled at that moment); DuckDB's memory limit too small with the temp directory full; the key
+file unreadable or changed between runs."""
 
 from __future__ import annotations
 
@@ -22,6 +23,22 @@ def test_disk_full_during_the_build(case, tmp_path):
         assert case.publication() == publication
         filler.unlink()  # space freed
         case.recover(what="disk full during the build")
+
+
+def test_disk_full_in_dbt_target_and_logs_during_the_build(case, tmp_path):
+    with small_disk(tmp_path / "disk", 64) as disk:
+        relocate(case, "DBT_TARGET_PATH", disk)
+        relocate(case, "DBT_LOG_PATH", disk)
+        publication = case.publication()
+        started = time.monotonic()
+        process = case.start("run")
+        wait_until(log_says(case, "START sql table model"), process)
+        filler = fill(disk)
+        run = case.finish(process, started)
+        case.check(run, 1, "disk full")
+        assert case.publication() == publication
+        filler.unlink()
+        case.recover(what="disk full in dbt's target and logs folders during the build")
 
 
 def test_disk_full_during_the_compaction(case, tmp_path):
