@@ -1,6 +1,7 @@
 {#
-    post-hook of every incremental event fact (folder config): delete the
-    rows a full refresh would not hold any more.
+    post-hook of every incremental event fact (folder config) and of
+    fct_customer_behavior_aggregates: delete the rows a full refresh would
+    not hold any more.
     - Subjects out of scope of the model's consent purpose as of the run
       (int_consented_subjects): a withdrawal, an expired policy version or
       an erasure (an erased subject has no consent state at all) removes

@@ -28,6 +28,7 @@ BEHAVIOR_MODELS = [
     "fct_email_events",
     "fct_customer_affinity",
     "dim_affinity_clusters",
+    "fct_customer_behavior_aggregates",
     "fct_customer_behavior",
     "fct_customer_interests",
 ]
