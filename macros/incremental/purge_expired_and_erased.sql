@@ -1,6 +1,7 @@
 {#
     post-hook of the incremental pseudonymized tables dated by their
-    within_retention column (orders, email events, consent events): delete
+    within_retention column (orders, email events and sends, web events,
+    consent events): delete
     the rows a full refresh would not hold any more.
     - Rows of an erased subject: `subject_column` is the pseudonym of an id
       with an accepted erasure request (erased_customer_ids). Staging drops
