@@ -1,5 +1,54 @@
-with
+{#-
+    Incremental by subject (docs/performance.md, Incremental runs): a run
+    hashes only the customers whose row can differ from the one held, with
+    what the model read last (files_read_state: the raw files of
+    typed_shop__customers and the as_of of its last run):
+    - ids with a raw row in a file not read then (a new customer, a changed
+      row: the duplicate_id rule of the base_ view picks the winner again);
+    - customers signed up after that as_of (rejected as future_timestamp
+      then, valid now);
+    - customers whose age in years differs between that as_of and this one
+      (the age band is as of the run);
+    - ids with an erasure request row of any status or reject reason (a
+      request rejected later brings a subject back).
+    delete+insert by customer_key replaces their rows; the post-hook
+    purge_expired_and_erased deletes erased subjects (no retention date
+    here). Every row is rebuilt on a first build, a --full-refresh, after
+    raw files changed or deleted, or with as_of moved back.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_key',
+    on_schema_change='fail',
+    pre_hook="{{ files_read_rebuild_delete() }}",
+    post_hook=[
+        "{{ purge_expired_and_erased(expire=false) }}",
+        "{{ files_read_record('typed_shop__customers') }}",
+    ],
+) }}
 
+-- depends_on: {{ ref('typed_shop__customers') }}
+-- depends_on: {{ ref('base_preference_center__erasure_requests') }}
+{%- set state = files_read_state() %}
+
+with
+{% if not state.rebuild %}
+customer_ids_to_load as (
+    select unread.customer_id
+    from ({{ rows_of_unread_files('typed_shop__customers') }}) as unread
+    union
+    select staged.customer_id
+    from {{ ref('stg_shop__customers') }} as staged
+    where
+        staged.signed_up_at >= {{ state.as_of }} + interval 1 day
+        or {{ age_in_years('staged.birth_date', state.as_of) }}
+        is distinct from {{ age_in_years('staged.birth_date', as_of_date()) }}
+    union
+    select requests.customer_id
+    from {{ ref('base_preference_center__erasure_requests') }} as requests
+),
+{% endif %}
 customers as (
     select
         customer_id,
@@ -8,8 +57,10 @@ customers as (
         country_code,
         signed_up_at
     from {{ ref('stg_shop__customers') }}
+    {%- if not state.rebuild %}
+    where customer_id in (select customer_ids_to_load.customer_id from customer_ids_to_load)
+    {%- endif %}
 ),
-
 postcode_areas as (
     select
         country_code,
