@@ -61,6 +61,7 @@ customers as (
     where customer_id in (select customer_ids_to_load.customer_id from customer_ids_to_load)
     {%- endif %}
 ),
+
 postcode_areas as (
     select
         country_code,
