@@ -1,20 +1,8 @@
 {#-
-    Incremental by subject (docs/performance.md, Incremental runs): a run
-    hashes only the customers whose row can differ from the one held, with
-    what the model read last (files_read_state: the raw files of
-    typed_shop__customers and the as_of of its last run):
-    - ids with a raw row in a file not read then (a new customer, a changed
-      row: the duplicate_id rule of the base_ view picks the winner again);
-    - customers signed up after that as_of (rejected as future_timestamp
-      then, valid now);
-    - customers whose age in years differs between that as_of and this one
-      (the age band is as of the run);
-    - ids with an erasure request row of any status or reject reason (a
-      request rejected later brings a subject back).
-    delete+insert by customer_key replaces their rows; the post-hook
-    purge_expired_and_erased deletes erased subjects (no retention date
-    here). Every row is rebuilt on a first build, a --full-refresh, after
-    raw files changed or deleted, or with as_of moved back.
+    Incremental by subject (docs/performance.md, Incremental runs): hashes
+    only the ids with a raw row in a file not read before, customers signed
+    up or changing age since the recorded as_of, and ids with an erasure
+    request (files_read_state); erased subjects purged.
 #}
 {{ config(
     materialized='incremental',
