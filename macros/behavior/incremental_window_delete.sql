@@ -1,6 +1,7 @@
 {#
     pre-hook of every incremental model dated by its within_retention column
-    (the event facts, the pseudonymized orders, email and consent events):
+    (the event facts, the pseudonymized orders, email events and sends, web
+    events and consent events):
     on an incremental run, delete the late-arriving-data window (rows dated
     on or after the newest date in the table minus var
     behavior_lookback_days). The model then re-inserts every row newer than

@@ -5,9 +5,45 @@
     grants. A grant under a policy version older than the purpose's
     min_policy_version (seed consent_purposes) is not a valid grant: the
     policy changed in a way that needs re-consent.
+    Incremental by subject (docs/performance.md, Incremental runs): a
+    subject's intervals depend on their own consent events and the seed
+    alone (not on as_of), so a run recomputes only the subjects whose
+    events differ from the decisions held (changed_subjects: new, late,
+    replaced or purged events) or whose is_valid_grant the seed's
+    min_policy_version now decides otherwise; delete+insert by customer_key
+    replaces their rows, and the post-hook rows_follow_subjects deletes
+    the subjects with no event left (erasure, retention).
 #}
-with
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_key',
+    on_schema_change='fail',
+    post_hook="{{ rows_follow_subjects(ref('int_consent_events_pseudonymized')) }}",
+) }}
 
+with
+{% if is_incremental() %}
+subjects_to_load as (
+    {{ changed_subjects(
+        ref('int_consent_events_pseudonymized'),
+        '(select consent_event_key, customer_key, consent_purpose, consent_action, policy_version,'
+            ~ ' valid_from as recorded_at from ' ~ this ~ ')',
+        ['consent_event_key', 'customer_key', 'consent_purpose', 'consent_action',
+            'policy_version', 'recorded_at'],
+    ) }}
+    union all
+    select loaded.customer_key
+    from {{ this }} as loaded
+    left join {{ ref('consent_purposes') }} as purposes
+        on loaded.consent_purpose = purposes.consent_purpose
+    where
+        loaded.is_valid_grant is distinct from (
+            loaded.consent_action = 'granted'
+            and loaded.policy_version >= purposes.min_policy_version
+        )
+),
+{% endif %}
 consent_events as (
     select
         consent_event_key,
@@ -17,6 +53,9 @@ consent_events as (
         policy_version,
         recorded_at
     from {{ ref('int_consent_events_pseudonymized') }}
+    {%- if is_incremental() %}
+    where customer_key in (select subjects_to_load.customer_key from subjects_to_load)
+    {%- endif %}
 ),
 
 consent_purposes as (

@@ -1,5 +1,42 @@
-with
+{#-
+    Incremental by subject (docs/performance.md, Incremental runs): hashes
+    only the ids with a raw row in a file not read before, customers signed
+    up or changing age since the recorded as_of, and ids with an erasure
+    request (files_read_state); erased subjects purged.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_key',
+    on_schema_change='fail',
+    pre_hook="{{ files_read_rebuild_delete() }}",
+    post_hook=[
+        "{{ purge_expired_and_erased(expire=false) }}",
+        "{{ files_read_record('typed_shop__customers') }}",
+    ],
+) }}
 
+-- depends_on: {{ ref('typed_shop__customers') }}
+-- depends_on: {{ ref('base_preference_center__erasure_requests') }}
+{%- set state = files_read_state() %}
+
+with
+{% if not state.rebuild %}
+customer_ids_to_load as (
+    select unread.customer_id
+    from ({{ rows_of_unread_files('typed_shop__customers') }}) as unread
+    union
+    select staged.customer_id
+    from {{ ref('stg_shop__customers') }} as staged
+    where
+        staged.signed_up_at >= {{ state.as_of }} + interval 1 day
+        or {{ age_in_years('staged.birth_date', state.as_of) }}
+        is distinct from {{ age_in_years('staged.birth_date', as_of_date()) }}
+    union
+    select requests.customer_id
+    from {{ ref('base_preference_center__erasure_requests') }} as requests
+),
+{% endif %}
 customers as (
     select
         customer_id,
@@ -8,6 +45,9 @@ customers as (
         country_code,
         signed_up_at
     from {{ ref('stg_shop__customers') }}
+    {%- if not state.rebuild %}
+    where customer_id in (select customer_ids_to_load.customer_id from customer_ids_to_load)
+    {%- endif %}
 ),
 
 postcode_areas as (

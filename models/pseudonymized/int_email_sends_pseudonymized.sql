@@ -4,7 +4,19 @@
     learns when the customer was contacted and nothing of what they did.
     The stated-interest audiences read it to honour the contact frequency
     the customer asked for.
+    Incremental (docs/performance.md, Incremental runs): a run hashes only
+    the sends dated after the late-data window or before the oldest row
+    kept. Appended, like the email events (no event id is kept). Window
+    delete, retention and erasure purge: macros/incremental.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete() }}",
+    post_hook="{{ purge_expired_and_erased() }}",
+) }}
+
 with
 
 sends as (
@@ -16,6 +28,7 @@ sends as (
     where
         event_type = 'send'
         and occurred_at >= {{ retention_start('email_events') }}
+        and {{ incremental_rows_filter('cast(occurred_at as date)') }}
 ),
 
 customer_keys as (

@@ -5,7 +5,20 @@
     referrer_classes), the utm_campaign as a registered landing campaign
     (seed landing_campaigns; any other value is 'other') and the country as
     a market region (seed country_regions).
+    Incremental (docs/performance.md, Incremental runs): a run hashes and
+    classifies only the events dated after the late-data window or before
+    the oldest row kept. Appended, like the email events (no event id is
+    kept). Window delete, retention and erasure purge: macros/incremental;
+    an anonymous event (no customer) leaves by retention alone.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_window_delete() }}",
+    post_hook="{{ purge_expired_and_erased() }}",
+) }}
+
 with
 
 web_events as (
@@ -21,7 +34,9 @@ web_events as (
         geo_country,
         utm_campaign
     from {{ ref('stg_web__events') }}
-    where occurred_at >= {{ retention_start('web_events') }}
+    where
+        occurred_at >= {{ retention_start('web_events') }}
+        and {{ incremental_rows_filter('cast(occurred_at as date)') }}
 ),
 
 dayparts as (
