@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from dbt_harness import AS_OF, TEST_KEY, DbtProject, generate
+from dbt_harness import AS_OF, TEST_KEY, DbtProject, generate, project_with_fixtures
 from privseg.core.settings import PROJECT_DIR
 
 SELECTOR = ("--selector", "spark")
 JOB = Path(__file__).with_name("spark_job.py")
+PURGE_MACRO = "macros/staging/purge_erased_raw_rows.sql"
+# The guard the broken copy lacks: the Spark purge of erased subjects' raw rows.
+SPARK_PURGE = "{% macro spark__purge_erased_raw_rows(tables, relations, erased_ids) -%}"
 
 
 @dataclass
@@ -85,13 +88,15 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
     kept; the relations exported to Parquet by that session."""
     root = tmp_path_factory.mktemp("spark_build")
     (root / "relations.json").write_text(json.dumps(built_relations))
+    broken = broken_purge_copy(root, spark_raw)
     env = {
         "RAW_DATA_DIR": str(spark_raw),
         "SPARK_BUILD_DIR": str(root / "spark"),
         "DBT_ENV_SECRET_PSEUDONYM_KEY": TEST_KEY,
     }
     command = [
-        sys.executable, str(JOB), str(root / "export"), str(root / "relations.json"), "--",
+        sys.executable, str(JOB), str(root / "export"), str(root / "relations.json"),
+        str(broken), "--",
         "build", *SELECTOR,
         "--target-path", str(root / "target"),
         "--log-path", str(root / "logs"),
@@ -113,6 +118,18 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
         lines = [m for m in build.output.splitlines() if "ERROR" in m or "Error" in m]
         pytest.fail("Spark build failed:\n" + "\n".join(lines[-30:]))
     return build
+
+
+def broken_purge_copy(root: Path, raw: Path) -> Path:
+    """A copy of the project whose spark__purge_erased_raw_rows purges nothing."""
+    text = (PROJECT_DIR / PURGE_MACRO).read_text()
+    start = text.index(SPARK_PURGE)
+    end = text.index("{%- endmacro %}", start)
+    disabled = SPARK_PURGE + "\n    {{ return('select 1') }}\n"
+    _, copy = project_with_fixtures(
+        root / "broken", raw, {PURGE_MACRO: text[:start] + disabled + text[end:]}
+    )
+    return copy
 
 
 def _base_env() -> dict[str, str]:

@@ -1,12 +1,14 @@
 """One Spark session for the Spark tier, in its own process (its output is scanned for the key):
 a build through the launcher, then what the tests read from it.
 
-    python tests/spark/spark_job.py OUT_DIR RELATIONS_JSON -- DBT_ARGS...
+    python tests/spark/spark_job.py OUT_DIR RELATIONS_JSON [BROKEN_PROJECT] -- DBT_ARGS...
 
 After the build (privseg.spark.cli.run, in this session) it writes to OUT_DIR:
 - parquet/<schema>.<name>/: every relation of RELATIONS_JSON, as Spark reads it;
 - probes.json: what spark__pseudonymize does without the pads view, with an empty one, and
   with the launcher's (the pseudonyms of the customers it built, to Parquet as well).
+- parquet/broken.typed_shop__customers/: with BROKEN_PROJECT (a project copy whose Spark purge
+  of erased subjects is disabled), that table as the copy's build leaves it, built last.
 No value is printed: the tests compare the files.
 """
 
@@ -62,7 +64,9 @@ def probe(session, out: Path, dbt_common: list[str]) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     out, relations_file = Path(argv[0]), Path(argv[1])
-    dbt_args = argv[argv.index("--") + 1 :]
+    split = argv.index("--")
+    broken = Path(argv[2]) if split > 2 else None
+    dbt_args = argv[split + 1 :]
     relations = json.loads(relations_file.read_text())
     with in_project_dir():
         session = start_session(spark_paths())
@@ -79,6 +83,12 @@ def main(argv: list[str]) -> int:
                     common_args += [flag, dbt_args[dbt_args.index(flag) + 1]]
             with in_project_dir():
                 report["probes"] = probe(session, out, common_args)
+            if broken is not None:
+                copy_args = [*dbt_args, "--project-dir", str(broken), "--profiles-dir", str(broken)]
+                report["broken_build_succeeded"] = run(copy_args, session=session)
+                session.table("staging.typed_shop__customers").write.parquet(
+                    str(out / "parquet" / "broken.typed_shop__customers")
+                )
         (out / "report.json").write_text(json.dumps(report))
         return 0 if success else 1
     finally:

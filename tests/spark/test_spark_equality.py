@@ -99,3 +99,33 @@ def test_duplicate_ids_resolve_to_the_same_winner(duckdb_build, spark_build, rel
     )[0][0]
     assert duplicates > 0
     assert differences(duckdb_build, spark_build, relation)[:2] == (0, 0)
+
+
+def test_erased_subjects_raw_rows_are_tombstones_on_spark_and_stay_without_the_purge(
+    duckdb_build, spark_build
+):
+    """The Spark purge (spark__purge_erased_raw_rows, INSERT OVERWRITE) leaves only tombstones
+    of erased customers in typed_shop__customers; the project copy without it keeps their
+    names and emails. Counts only."""
+    erased = [
+        row[0]
+        for row in duckdb_build.query(
+            "select customer_id from staging.stg_preference_center__erasure_requests "
+            "where request_status in ('received', 'completed')"
+        )
+    ]
+    assert erased
+    assert spark_build.report["broken_build_succeeded"]
+    listed = ", ".join(str(int(customer_id)) for customer_id in erased)
+    counts = {}
+    with duckdb.connect() as con:
+        for name in ("staging.typed_shop__customers", "broken.typed_shop__customers"):
+            files = spark_build.export_dir / name / "*.parquet"
+            counts[name] = con.execute(
+                "select count(*) filter (where not _erased), count(*) filter (where email is "
+                f"not null), count(*) from read_parquet('{files}') where customer_id in ({listed})"
+            ).fetchone()
+    kept, with_email, rows = counts["staging.typed_shop__customers"]
+    assert rows >= len(erased) and kept == 0 and with_email == 0
+    kept, with_email, rows = counts["broken.typed_shop__customers"]
+    assert kept == rows >= len(erased) and with_email > 0
