@@ -101,5 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return 0 if run(list(sys.argv[1:] if argv is None else argv)) else 1
     except (SparkBuildError, PseudonymKeyError) as error:
-        print(f"spark_build: {error}", file=sys.stderr)
+        # dbt's errors print as "Runtime Error" plus the message: the message alone, one line.
+        print(f"spark_build: {getattr(error, 'msg', None) or error}", file=sys.stderr)
         return 2
