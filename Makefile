@@ -11,7 +11,10 @@ STAMP := $(VENV)/.installed-requirements
 SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-lock
 
-.PHONY: run test lint clean browser dashboard test-bi test-faults
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed-requirements
+
+.PHONY: run test lint clean browser dashboard test-bi test-faults test-spark
 
 # WAIT=SECONDS: when another run holds the warehouse, wait up to that long (else exit 2).
 run: $(STAMP)
@@ -32,8 +35,8 @@ test-faults: $(STAMP)
 # nothing: the last step holds every SQL source line to the same 100 characters.
 # (sqlfluff's worker pool leaves a harmless "leaked semaphore" warning at exit: silenced.)
 lint: $(STAMP)
-	$(BIN)/ruff check scripts plugins tests/python tests/bi
-	$(BIN)/ruff format --check scripts plugins tests/python tests/bi
+	$(BIN)/ruff check scripts plugins tests/python tests/bi tests/spark
+	$(BIN)/ruff format --check scripts plugins tests/python tests/bi tests/spark
 	PYTHONWARNINGS=ignore::UserWarning:multiprocessing.resource_tracker \
 		$(BIN)/sqlfluff lint models macros tests/dbt analyses --processes 2
 	$(BIN)/yamllint --strict .
@@ -57,6 +60,19 @@ dashboard: $(STAMP)
 # covers tests/bi. One pytest process: the tests share one Superset server.
 test-bi: $(STAMP) $(SUPERSET_STAMP) browser
 	$(BIN)/python -m pytest tests/bi -n 0
+
+# The Spark tier (docs/spark.md): a Spark build and a DuckDB build of the models ported to Spark
+# (selector `spark`) on the same data and key, compared row for row, and the key leak scan over
+# everything Spark wrote. Its own venv from requirements-spark.txt (pyspark, dbt-spark; Java 17);
+# not part of `make test`. One pytest process: one Spark session at a time.
+test-spark: $(SPARK_STAMP)
+	$(SPARK_VENV)/bin/python -m pytest tests/spark -n 0
+
+$(SPARK_STAMP): requirements.txt requirements-spark.txt pyproject.toml
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
+	touch $@
 
 $(SUPERSET_STAMP): bi/superset/requirements.lock
 	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)

@@ -25,3 +25,13 @@
         else cast(getvariable('pseudonym_key_fingerprint') as varchar)
     end
 {%- endmacro %}
+
+{% macro spark__pseudonym_key_fingerprint() -%}
+    coalesce(
+        (select pads.key_fingerprint from privseg_pseudonym_pads as pads),
+        raise_error(
+            'pseudonym key not in this Spark session: run dbt through scripts/spark_build.py, '
+            || 'which registers the key pads'
+        )
+    )
+{%- endmacro %}

@@ -53,3 +53,30 @@
         ))
     end
 {%- endmacro %}
+
+{% macro spark__pseudonymize(entity, id_expression) -%}
+    {#- HMAC(K, m) = sha256(opad || sha256(ipad || m)). The pads are the temporary view
+        privseg_pseudonym_pads, registered from Python by scripts/spark_build.py (never SQL
+        text or a conf): without it the query fails (table or view not found), and a view
+        without pads fails too (raise_error), never a NULL pseudonym. -#}
+    case
+        when ({{ id_expression }}) is null then null
+        else sha2(concat(
+            {{ spark_pseudonym_pad('opad') }},
+            unhex(sha2(concat(
+                {{ spark_pseudonym_pad('ipad') }},
+                cast(concat('{{ entity }}:', cast(({{ id_expression }}) as string)) as binary)
+            ), 256))
+        ), 256)
+    end
+{%- endmacro %}
+
+{% macro spark_pseudonym_pad(pad) -%}
+    coalesce(
+        (select pads.{{ pad }} from privseg_pseudonym_pads as pads),
+        cast(raise_error(
+            'pseudonym key not in this Spark session: run dbt through scripts/spark_build.py, '
+            || 'which registers the key pads'
+        ) as binary)
+    )
+{%- endmacro %}

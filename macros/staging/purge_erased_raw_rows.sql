@@ -42,49 +42,63 @@
         from {{ erasure_view }} as erasure_requests
         where erasure_requests.request_status in ('received', 'completed')
     {%- endset -%}
+    {{ return(adapter.dispatch('purge_erased_raw_rows', 'privacy_segmentation')(
+        tables, relations, erased_ids)) }}
+{%- endmacro %}
+
+{#
+    The tombstones of one typed_ table: a select of the rows of erased
+    subjects that are not tombstones yet, as purge_erased_raw_rows describes.
+#}
+{% macro erased_tombstones(name, relations, erased_ids) -%}
+    {%- set spec = raw_table_spec(name) -%}
+    {%- set typed = relations[spec.typed_model] -%}
+    {%- set kept = [spec.primary_key] + (['customer_id']
+        if 'customer_id' in spec.columns and spec.primary_key != 'customer_id' else []) -%}
+    {%- if name == 'order_items' -%}
+        {%- set erased_rows -%}
+            typed.order_id in (
+                select orders.order_id from {{ relations['typed_shop__orders'] }}
+                    as orders
+                where orders.customer_id in ({{ erased_ids }})
+            )
+        {%- endset -%}
+    {%- else -%}
+        {%- set erased_rows = 'typed.customer_id in (' ~ erased_ids ~ ')' -%}
+    {%- endif %}
+    select
+        {%- for column, data_type in spec.columns.items() %}
+        {% if column in kept -%}
+        typed.{{ column }}
+        {%- else -%}
+        cast(null as {{ 'string' if data_type | lower == 'varchar' else data_type }})
+            as {{ column }}
+        {%- endif %},
+        {%- endfor %}
+        typed._source_file,
+        typed._source_file_size,
+        typed._source_file_modified,
+        typed._source_row_number,
+        cast(null as string) as _raw_id,
+        typed._row_fingerprint,
+        cast(null as string) as _row_reason,
+        cast(null as string) as _value_reason,
+        true as _erased,
+        validated._reject_reason as _erased_reason
+    from {{ typed }} as typed
+    inner join {{ relations[spec.base_model] }} as validated
+        on
+            validated._source_file = typed._source_file
+            and validated._source_row_number = typed._source_row_number
+    where not typed._erased and {{ erased_rows }}
+{%- endmacro %}
+
+{% macro default__purge_erased_raw_rows(tables, relations, erased_ids) -%}
     {#- Tombstones first, for every table, while the base_ views still see full rows. #}
     {%- for name in tables -%}
-        {%- set spec = raw_table_spec(name) -%}
-        {%- set typed = relations[spec.typed_model] -%}
-        {%- set kept = [spec.primary_key] + (['customer_id']
-            if 'customer_id' in spec.columns and spec.primary_key != 'customer_id' else []) -%}
-        {%- if name == 'order_items' -%}
-            {%- set erased_rows -%}
-                typed.order_id in (
-                    select orders.order_id from {{ relations['typed_shop__orders'] }}
-                        as orders
-                    where orders.customer_id in ({{ erased_ids }})
-                )
-            {%- endset -%}
-        {%- else -%}
-            {%- set erased_rows = 'typed.customer_id in (' ~ erased_ids ~ ')' -%}
-        {%- endif -%}
         {%- call statement('tombstones_' ~ name) -%}
             create or replace temp table erased_{{ name }} as
-            select
-                {%- for column, data_type in spec.columns.items() %}
-                {% if column in kept -%}
-                typed.{{ column }}
-                {%- else -%}
-                cast(null as {{ data_type }}) as {{ column }}
-                {%- endif %},
-                {%- endfor %}
-                typed._source_file,
-                typed._source_file_size,
-                typed._source_file_modified,
-                typed._source_row_number,
-                cast(null as varchar) as _raw_id,
-                typed._row_fingerprint,
-                cast(null as varchar) as _row_reason,
-                cast(null as varchar) as _value_reason,
-                true as _erased,
-                validated._reject_reason as _erased_reason
-            from {{ typed }} as typed
-            inner join {{ relations[spec.base_model] }} as validated
-                on
-                    validated._source_file = typed._source_file
-                    and validated._source_row_number = typed._source_row_number
-            where not typed._erased and {{ erased_rows }}
+            {{ erased_tombstones(name, relations, erased_ids) }}
         {%- endcall -%}
     {%- endfor -%}
     {%- for name in tables -%}
@@ -102,5 +116,48 @@
     {%- endfor -%}
     {#- Committed here: the checkpoint hook after this one needs no open transaction. #}
     {%- do adapter.commit() -%}
+    {{ return('select 1') }}
+{%- endmacro %}
+
+{#
+    Spark on plain Parquet has no DELETE: each typed_ table is written again
+    whole (INSERT OVERWRITE) from a copy in which an erased subject's rows are
+    their tombstones. Every copy is made first, while the base_ views still see
+    full rows; Spark deletes the table's old files, so no erased value stays.
+#}
+{% macro spark__purge_erased_raw_rows(tables, relations, erased_ids) -%}
+    {%- for name in tables -%}
+        {%- set spec = raw_table_spec(name) -%}
+        {%- set typed = relations[spec.typed_model] -%}
+        {%- set columns = (spec.columns | list) + ['_source_file', '_source_file_size',
+            '_source_file_modified', '_source_row_number', '_raw_id', '_row_fingerprint',
+            '_row_reason', '_value_reason', '_erased', '_erased_reason'] -%}
+        {%- call statement('tombstones_' ~ name) -%}
+            create table {{ typed.schema }}.{{ typed.identifier }}__purged using parquet as
+            with erased as (
+                {{ erased_tombstones(name, relations, erased_ids) }}
+            )
+            select {{ columns | join(', ') }} from erased
+            union all
+            select {{ columns | join(', ') }}
+            from {{ typed }} as typed
+            where not exists (
+                select 1 from erased
+                where
+                    erased._source_file = typed._source_file
+                    and erased._source_row_number = typed._source_row_number
+            )
+        {%- endcall -%}
+    {%- endfor -%}
+    {%- for name in tables -%}
+        {%- set typed = relations[raw_table_spec(name).typed_model] -%}
+        {%- call statement('purge_' ~ name) -%}
+            insert overwrite table {{ typed }}
+            select * from {{ typed.schema }}.{{ typed.identifier }}__purged
+        {%- endcall -%}
+        {%- call statement('purged_' ~ name) -%}
+            drop table {{ typed.schema }}.{{ typed.identifier }}__purged
+        {%- endcall -%}
+    {%- endfor -%}
     {{ return('select 1') }}
 {%- endmacro %}

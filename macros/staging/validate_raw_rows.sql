@@ -40,10 +40,10 @@
 
     Duplicates (same primary key among otherwise valid rows) are resolved by
     a deterministic rule: the row with the latest `dedupe_by` value wins,
-    ties broken by the smallest hash of the row's raw text (DuckDB's 64-bit
-    `hash`: cheap to sort, unlike an md5 string), so the winner never
-    depends on file order or on which load a row came in. The others are
-    `duplicate_id`.
+    ties broken by the smallest fingerprint of the row's raw text (macro
+    row_fingerprint: an integer, cheap to sort, and the same on every
+    engine), so the winner never depends on file order, on which load a row
+    came in, or on the engine. The others are `duplicate_id`.
 #}
 {% macro raw_table_checked_spec(table) -%}
     {%- set spec = raw_table_spec(table) -%}
@@ -115,17 +115,7 @@ listing as (
 ),
 
 source_rows as (
-    select *
-    from read_parquet(
-        [
-            {%- for file in to_read %}'{{ file | replace("'", "''") }}'
-            {{- ', ' if not loop.last }}{% endfor -%}
-        ],
-        filename = true, file_row_number = true, hive_partitioning = false
-    )
-    {%- if not read_all %}
-    limit 0
-    {%- endif %}
+    {{ raw_rows_read(files, to_read, read_all) }}
 ),
 
 typed as (
@@ -135,7 +125,7 @@ typed as (
         listing.source_file_size as _source_file_size,
         listing.source_file_modified as _source_file_modified,
         source_rows.file_row_number as _source_row_number,
-        cast(source_rows.{{ spec.primary_key }} as varchar) as _raw_id,
+        cast(source_rows.{{ spec.primary_key }} as string) as _raw_id,
         {{ row_fingerprint(columns | list, 'source_rows') }} as _row_fingerprint,
         {%- for column, data_type in columns.items() %}
         {%- if column in typed_columns %}
@@ -206,7 +196,7 @@ final as (
         checked._row_reason,
         checked._value_reason,
         false as _erased,
-        cast(null as varchar) as _erased_reason
+        cast(null as string) as _erased_reason
     from checked
 )
 
@@ -364,7 +354,7 @@ final as (
         deduplicated._source_file,
         deduplicated._source_row_number,
         coalesce(
-            deduplicated._raw_id, cast(deduplicated.{{ spec.primary_key }} as varchar)
+            deduplicated._raw_id, cast(deduplicated.{{ spec.primary_key }} as string)
         ) as _raw_id,
         deduplicated._reject_reason
     from deduplicated

@@ -23,17 +23,13 @@
                 ~ " (a Parquet file, or a folder of Parquet files) and "
                 ~ path[:-8] ~ "/load_date=YYYY-MM-DD/*.parquet (one folder per load)") -%}
         {%- else -%}
-            {%- set described = run_query(
-                "select column_name, column_type from "
-                ~ "(describe select * from read_parquet('" ~ location ~ "'))") -%}
-            {%- set types = dict(zip(described.columns[0].values(),
-                                     described.columns[1].values())) -%}
+            {%- set types = raw_column_types(files) -%}
             {%- set missing = [] -%}
             {%- set not_text = [] -%}
             {%- for column in node.columns -%}
                 {%- if column not in types -%}
                     {%- do missing.append(column) -%}
-                {%- elif types[column] != 'VARCHAR' -%}
+                {%- elif types[column] | upper not in ('VARCHAR', 'STRING') -%}
                     {%- do not_text.append(column ~ ' ' ~ types[column]) -%}
                 {%- endif -%}
             {%- endfor -%}
@@ -47,9 +43,7 @@
                     ~ (not_text | join(', ')) ~ " where text (VARCHAR) is expected: "
                     ~ "export every raw column as text") -%}
             {%- else -%}
-                {%- set row_count = run_query(
-                    "select coalesce(sum(num_rows), 0) from parquet_file_metadata('"
-                    ~ location ~ "')").columns[0].values()[0] -%}
+                {%- set row_count = raw_row_count(files) -%}
                 {%- if row_count == 0 and not node.meta.get('allow_empty', false) -%}
                     {%- do problems.append(
                         "raw table '" ~ node.name ~ "' at " ~ location ~ " is empty (0 rows); "
@@ -69,3 +63,37 @@
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
+
+{#
+    The columns of a raw table's files, {name: type as the engine spells
+    it}, and its number of rows (from the files' metadata where the engine
+    has it).
+#}
+{% macro raw_column_types(files) -%}
+    {{ return(adapter.dispatch('raw_column_types', 'privacy_segmentation')(files)) }}
+{%- endmacro %}
+
+{% macro default__raw_column_types(files) -%}
+    {%- set described = run_query(
+        "select column_name, column_type from "
+        ~ "(describe select * from read_parquet('" ~ files.glob ~ "'))") -%}
+    {{ return(dict(zip(described.columns[0].values(), described.columns[1].values()))) }}
+{%- endmacro %}
+
+{% macro spark__raw_column_types(files) -%}
+    {%- set described = run_query("describe " ~ files.view) -%}
+    {{ return(dict(zip(described.columns[0].values(), described.columns[1].values()))) }}
+{%- endmacro %}
+
+{% macro raw_row_count(files) -%}
+    {{ return(adapter.dispatch('raw_row_count', 'privacy_segmentation')(files)) }}
+{%- endmacro %}
+
+{% macro default__raw_row_count(files) -%}
+    {{ return(run_query("select coalesce(sum(num_rows), 0) from parquet_file_metadata('"
+        ~ files.glob ~ "')").columns[0].values()[0]) }}
+{%- endmacro %}
+
+{% macro spark__raw_row_count(files) -%}
+    {{ return(run_query("select count(*) from " ~ files.view).columns[0].values()[0]) }}
+{%- endmacro %}

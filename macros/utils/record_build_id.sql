@@ -19,3 +19,14 @@
         '{{ flags.WHICH }}' as command,
         current_timestamp as finished_at
 {%- endmacro %}
+
+{#- Spark has no CREATE OR REPLACE for Parquet tables: the old one is dropped first. -#}
+{% macro spark__record_build_id() -%}
+    {%- do run_query("create schema if not exists main") -%}
+    {%- do run_query("drop table if exists main.dbt_build_id") -%}
+    create table main.dbt_build_id using parquet as
+    select
+        '{{ invocation_id }}' as build_id,
+        '{{ flags.WHICH }}' as command,
+        current_timestamp() as finished_at
+{%- endmacro %}

@@ -1,0 +1,106 @@
+"""`python scripts/spark_build.py [dbt arguments]`: run dbt on Spark (docs/spark.md).
+
+Starts a local SparkSession (or connects to SPARK_REMOTE), registers the key pads and the raw
+tables in it, then runs dbt in this process (dbtRunner) with `--target spark`: dbt-spark's
+`session` method runs every statement in that same session. The dbt arguments are passed
+through (default: `build --selector spark`). A build or run is always a full build on Spark
+(`--full-refresh` is added): incremental models are rebuilt from raw (docs/spark.md).
+
+Environment: DBT_ENV_SECRET_PSEUDONYM_KEY (the key, required), RAW_DATA_DIR, SPARK_BUILD_DIR
+(the local session's files: warehouse, metastore, event log; default target/spark),
+SPARK_MASTER (default local[2]), SPARK_REMOTE (a Spark Connect URL: no local session).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from privseg.core.settings import PROJECT_DIR
+from privseg.spark.raw import register_raw_views
+from privseg.spark.session import (
+    SPARK_DIR_ENV_VAR,
+    SparkBuildError,
+    SparkPaths,
+    register_pads,
+    start_session,
+)
+
+KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
+DEFAULT_ARGS = ("build", "--selector", "spark")
+WRITING_COMMANDS = ("build", "run", "seed")
+
+
+def spark_paths() -> SparkPaths:
+    """The local session's folder: SPARK_BUILD_DIR, default target/spark in the project."""
+    root = Path(os.environ.get(SPARK_DIR_ENV_VAR) or "target/spark")
+    return SparkPaths(root if root.is_absolute() else PROJECT_DIR / root)
+
+
+def dbt_arguments(args: Sequence[str]) -> list[str]:
+    """The dbt command line: the user's (or the default), on the spark target, full builds."""
+    command = list(args) or list(DEFAULT_ARGS)
+    if "--target" not in command and "-t" not in command:
+        command += ["--target", "spark"]
+    if command[0] in WRITING_COMMANDS and "--full-refresh" not in command:
+        command.append("--full-refresh")
+    for flag, value in (("--project-dir", PROJECT_DIR), ("--profiles-dir", PROJECT_DIR)):
+        if flag not in command:
+            command += [flag, str(value)]
+    return command
+
+
+@contextmanager
+def in_project_dir():
+    """dbt's relative paths (RAW_DATA_DIR=data/raw, target/) are the project's."""
+    before = Path.cwd()
+    os.chdir(PROJECT_DIR)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run(args: Sequence[str], session: object | None = None) -> bool:
+    """Register the pads and raw views in `session` (or a new one) and run dbt; True when dbt
+    succeeded. The session is left running when passed in, else stopped."""
+    from dbt.cli.main import dbtRunner
+
+    from pseudonym_key import validate_key
+
+    validate_key(os.environ.get(KEY_ENV_VAR))  # no key: stop before Spark starts
+    own_session = session is None
+    with in_project_dir():
+        started = time.monotonic()
+        if session is None:
+            session = start_session(spark_paths())
+        print(f"spark_build: Spark session ready in {time.monotonic() - started:.1f} s", flush=True)
+        try:
+            fingerprint = register_pads(session, os.environ.get(KEY_ENV_VAR))
+            print(f"spark_build: pseudonym key fingerprint {fingerprint}", flush=True)
+            layouts = register_raw_views(session)
+            print(
+                "spark_build: raw tables "
+                + ", ".join(f"{table} ({layout})" for table, layout in layouts.items()),
+                flush=True,
+            )
+            result = dbtRunner().invoke(dbt_arguments(args))
+            return bool(result.success)
+        finally:
+            if own_session:
+                session.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pseudonym_key import PseudonymKeyError
+
+    try:
+        return 0 if run(list(sys.argv[1:] if argv is None else argv)) else 1
+    except (SparkBuildError, PseudonymKeyError) as error:
+        # dbt's errors print as "Runtime Error" plus the message: the message alone, one line.
+        print(f"spark_build: {getattr(error, 'msg', None) or error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,99 @@
+"""One Spark session for the Spark tier, in its own process (its output is scanned for the key):
+a build through the launcher, then what the tests read from it.
+
+    python tests/spark/spark_job.py OUT_DIR RELATIONS_JSON [BROKEN_PROJECT] -- DBT_ARGS...
+
+After the build (privseg.spark.cli.run, in this session) it writes to OUT_DIR:
+- parquet/<schema>.<name>/: every relation of RELATIONS_JSON, as Spark reads it;
+- probes.json: what spark__pseudonymize does without the pads view, with an empty one, and
+  with the launcher's (the pseudonyms of the customers it built, to Parquet as well).
+- parquet/broken.typed_shop__customers/: with BROKEN_PROJECT (a project copy whose Spark purge
+  of erased subjects is disabled), that table as the copy's build leaves it, built last.
+No value is printed: the tests compare the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner
+
+from privseg.core.settings import PROJECT_DIR
+from privseg.spark.cli import in_project_dir, run, spark_paths
+from privseg.spark.session import PADS_VIEW, register_pads, start_session
+
+PSEUDONYM_PROBE = (
+    "select customer_id, {{ pseudonymize('customer', 'customer_id') }} as customer_key "
+    "from {{ ref('stg_shop__customers') }}"
+)
+
+
+def probe(session, out: Path, dbt_common: list[str]) -> dict[str, str]:
+    """Run the pseudonym probe through dbt in this session, three ways."""
+
+    def show() -> str:
+        """'succeeded', or 'failed: <which of the expected messages the error has>'."""
+        result = dbtRunner().invoke(["show", "--inline", PSEUDONYM_PROBE, *dbt_common])
+        if result.success:
+            return "succeeded"
+        text = str(result.exception or "") + "".join(
+            str(getattr(r, "message", "")) for r in getattr(result.result, "results", []) or []
+        )
+        named = [m for m in (PADS_VIEW, "pseudonym key not in this Spark session") if m in text]
+        return "failed: " + ", ".join(named)
+
+    outcomes: dict[str, str] = {}
+    session.catalog.dropTempView(PADS_VIEW)
+    outcomes["without_view"] = show()
+    empty = session.createDataFrame([], "ipad binary, opad binary, key_fingerprint string")
+    empty.createOrReplaceTempView(PADS_VIEW)
+    outcomes["empty_view"] = show()
+    register_pads(session, os.environ["DBT_ENV_SECRET_PSEUDONYM_KEY"])
+    compiled = dbtRunner().invoke(["compile", "--inline", PSEUDONYM_PROBE, *dbt_common])
+    sql = compiled.result.results[0].node.compiled_code if compiled.success else None
+    if sql is None:
+        outcomes["with_view"] = "failed"
+    else:
+        session.sql(sql).write.parquet(str(out / "parquet" / "probe.customer_keys"))
+        outcomes["with_view"] = "succeeded"
+    return outcomes
+
+
+def main(argv: list[str]) -> int:
+    out, relations_file = Path(argv[0]), Path(argv[1])
+    split = argv.index("--")
+    broken = Path(argv[2]) if split > 2 else None
+    dbt_args = argv[split + 1 :]
+    relations = json.loads(relations_file.read_text())
+    with in_project_dir():
+        session = start_session(spark_paths())
+    try:
+        success = run(dbt_args, session=session)
+        report: dict[str, object] = {"build_succeeded": success}
+        if success:
+            for relation in relations:
+                session.table(relation).write.parquet(str(out / "parquet" / relation))
+            common_args = ["--target", "spark", "--project-dir", str(PROJECT_DIR)]
+            common_args += ["--profiles-dir", str(PROJECT_DIR)]
+            for flag in ("--target-path", "--log-path", "--vars"):
+                if flag in dbt_args:
+                    common_args += [flag, dbt_args[dbt_args.index(flag) + 1]]
+            with in_project_dir():
+                report["probes"] = probe(session, out, common_args)
+            if broken is not None:
+                copy_args = [*dbt_args, "--project-dir", str(broken), "--profiles-dir", str(broken)]
+                report["broken_build_succeeded"] = run(copy_args, session=session)
+                session.table("staging.typed_shop__customers").write.parquet(
+                    str(out / "parquet" / "broken.typed_shop__customers")
+                )
+        (out / "report.json").write_text(json.dumps(report))
+        return 0 if success else 1
+    finally:
+        session.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
