@@ -21,12 +21,7 @@
 #}
 {% macro behavior_aggregates_affected(purchase) -%}
     {%- set rebuild = not is_incremental() -%}
-    {%- set lookback = var('behavior_lookback_days') -%}
-    {%- if lookback is not number or lookback < 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
-            ~ lookback ~ "'") }}
-    {%- endif -%}
+    {%- set lookback = behavior_lookback_days() -%}
     {%- if execute and is_incremental() -%}
         {%- if raw_files_changed_this_run() -%}
             {%- do log(this.identifier ~ ": raw files changed or deleted this run; "

@@ -18,12 +18,7 @@
 #}
 {% macro incremental_window_delete() -%}
     {%- if is_incremental() -%}
-        {%- set lookback = var('behavior_lookback_days') -%}
-        {%- if lookback is not number or lookback < 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "var 'behavior_lookback_days' must be a whole number of days >= 0, got '"
-                ~ lookback ~ "'") }}
-        {%- endif -%}
+        {%- set lookback = behavior_lookback_days() -%}
         {%- set date_column = retention_declaration().date_column -%}
         {%- set moved_back = run_query(
             "select count(*) from " ~ this ~ " where cast(" ~ date_column ~ " as date) > "
