@@ -273,11 +273,13 @@ def test_under_a_consent_basis_anonymous_visits_drop_out(tmp_path, built):
 
 def rare_context_visits(customer_id: str) -> str:
     """Twelve visits of one customer in a context no one else has: a tablet at night from
-    Pinterest, landing on a seasonal sale, in southern Europe, looking at garden pages."""
+    Pinterest, landing on a seasonal sale, in southern Europe, looking at garden pages. Dated
+    in the last days before as_of, inside the late-data window, as a daily load brings them
+    (the incremental web events take a single file's added rows from that window only)."""
     agent = "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
     rows = [
         f"select '{990000100 + n}', '{customer_id}', 'rare-visit-{n}', 'page_view', 'garden', "
-        f"null, '2026-06-{10 + n:02d}T03:10:00Z', '10.0.0.1', '{agent}', "
+        f"null, '2026-06-{27 + n % 3}T03:{10 + n:02d}:00Z', '10.0.0.1', '{agent}', "
         "'https://www.pinterest.com/', 'IT', 'spring_sale'"
         for n in range(12)
     ]
