@@ -9,6 +9,10 @@ from pathlib import Path
 import duckdb
 
 
+class CompactionError(RuntimeError):
+    """The compacted copy could not be written; the message names the copy's file."""
+
+
 def compact_database(path: Path) -> tuple[int, int]:
     """Rewrite the DuckDB file with only its live data; return (bytes before, after).
 
@@ -16,7 +20,9 @@ def compact_database(path: Path) -> tuple[int, int]:
     the file, so an erased subject's rows could still be read from it. Copying
     the database into a new file and renaming it over the old one (atomic)
     leaves nothing behind. The copy is attached under the original file's
-    name, so views that name their catalog still bind.
+    name, so views that name their catalog still bind. On failure the copy is
+    removed and CompactionError names it (DuckDB's own message may not: a
+    full disk can surface only as a failed checkpoint of the attached alias).
     """
     before = path.stat().st_size
     target = path.with_name(path.stem + ".compacting" + path.suffix)
@@ -29,6 +35,10 @@ def compact_database(path: Path) -> tuple[int, int]:
         con.execute(f'copy from database "{path.stem}" to compacting')
         con.execute("detach compacting")
         con.execute(f'detach "{path.stem}"')
+    except duckdb.Error as error:
+        con.close()
+        target.unlink(missing_ok=True)
+        raise CompactionError(f"writing the compacted copy {target}: {error}") from error
     except BaseException:
         con.close()
         target.unlink(missing_ok=True)

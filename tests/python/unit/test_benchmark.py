@@ -127,3 +127,24 @@ def test_node_time_is_summed_by_the_models_folder_and_apart_for_seeds_and_tests(
         "marts": 4.0, "seeds": 0.5, "staging": 3.2, "tests": 3.0, "unit tests": 0.2
     }  # fmt: skip
     assert runs.model_seconds(layers) == 7.2
+
+
+def test_a_scale_run_without_the_overhead_runs_says_so_and_is_not_judged_on_them():
+    results = [_scale(100_000), _scale(1_000_000)]
+    for result in results:
+        result |= {
+            "generate_s": 1.0,
+            "engine_floor_s": 0.1,
+            "full_build_to_floor_ratio": 1000.0,
+            "dbt_run_s": None,
+            "replay_s": None,
+            "dbt_overhead_ratio": None,
+            "incremental_build_s": 5.0,
+            "full_build_node_s_by_layer": {"staging": 30.0},
+            "incremental_node_s_by_layer": {"staging": 2.0},
+        }
+    report = {"scales": results, "targets": targets.evaluate(results, 8 * GB)}
+    table = targets.markdown(report)
+    assert "| dbt run, models only (s) | not run | not run |" in table
+    assert "dbt overhead <= 1.3x" not in table
+    assert "| one-day incremental <= 25% of full at 1,000,000 | 0.05 | yes |" in table
