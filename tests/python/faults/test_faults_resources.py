@@ -42,7 +42,10 @@ def test_disk_full_in_dbt_target_and_logs_during_the_build(case, tmp_path):
 
 
 def test_disk_full_during_the_compaction(case, tmp_path):
-    with small_disk(tmp_path / "disk", 64) as disk:
+    # Room for the recovery: the warehouse the failed run left uncompacted (its deleted blocks
+    # still in the file), what the recovery build adds to it, and the compacted copy (64 MB
+    # was too little once the warehouse held the incremental upstream). fill() takes the rest.
+    with small_disk(tmp_path / "disk", 160) as disk:
         warehouse = relocate(case, "WAREHOUSE_PATH", disk)
         compacting = warehouse.with_name("warehouse.compacting.duckdb")
         publication = case.publication()
