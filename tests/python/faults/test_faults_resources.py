@@ -7,45 +7,41 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fault_harness import WITHOUT_ROOT_POWERS, fill, log_says, relocate, small_disk, wait_until
 
+# Room for the recovery after a full disk: the warehouse the failed run left (its deleted blocks
+# still in the file), what the recovery build adds to it, and the compacted copy (64 MB was too
+# little once the warehouse held the incremental upstream). fill() takes the rest when asked.
+DISK_MB = 160
 
-def test_disk_full_during_the_build(case, tmp_path):
-    with small_disk(tmp_path / "disk", 64) as disk:
-        relocate(case, "WAREHOUSE_PATH", disk)
+
+@pytest.mark.parametrize(
+    ("moved", "message"),
+    [
+        (("WAREHOUSE_PATH",), "dbt build failed (disk full)"),
+        (("DBT_TARGET_PATH", "DBT_LOG_PATH"), "disk full"),
+    ],
+    ids=["warehouse_disk", "dbt_target_and_logs_disk"],
+)
+def test_disk_full_during_the_build(case, tmp_path, moved, message):
+    with small_disk(tmp_path / "disk", DISK_MB) as disk:
+        for variable in moved:
+            relocate(case, variable, disk)
         publication = case.publication()
         started = time.monotonic()
         process = case.start("run")
         wait_until(log_says(case, "START sql table model"), process)
         filler = fill(disk)
         run = case.finish(process, started)
-        case.check(run, 1, "dbt build failed (disk full)")
+        case.check(run, 1, message)
         assert case.publication() == publication
         filler.unlink()  # space freed
-        case.recover(what="disk full during the build")
-
-
-def test_disk_full_in_dbt_target_and_logs_during_the_build(case, tmp_path):
-    with small_disk(tmp_path / "disk", 64) as disk:
-        relocate(case, "DBT_TARGET_PATH", disk)
-        relocate(case, "DBT_LOG_PATH", disk)
-        publication = case.publication()
-        started = time.monotonic()
-        process = case.start("run")
-        wait_until(log_says(case, "START sql table model"), process)
-        filler = fill(disk)
-        run = case.finish(process, started)
-        case.check(run, 1, "disk full")
-        assert case.publication() == publication
-        filler.unlink()
-        case.recover(what="disk full in dbt's target and logs folders during the build")
+        case.recover(what=f"disk full on the disk of {', '.join(moved)} during the build")
 
 
 def test_disk_full_during_the_compaction(case, tmp_path):
-    # Room for the recovery: the warehouse the failed run left uncompacted (its deleted blocks
-    # still in the file), what the recovery build adds to it, and the compacted copy (64 MB
-    # was too little once the warehouse held the incremental upstream). fill() takes the rest.
-    with small_disk(tmp_path / "disk", 160) as disk:
+    with small_disk(tmp_path / "disk", DISK_MB) as disk:
         warehouse = relocate(case, "WAREHOUSE_PATH", disk)
         compacting = warehouse.with_name("warehouse.compacting.duckdb")
         publication = case.publication()
