@@ -31,7 +31,8 @@ Public API:
     dp_error_bound(kind VARCHAR, scale DOUBLE, alpha DOUBLE)         -> DOUBLE
 
 The noisy functions are registered with side_effects=True, so DuckDB draws afresh for every
-row and never folds or caches a call.
+row and never folds or caches a call. On Spark, the launcher registers the same functions from
+this module (scripts/privseg/spark/functions.py), the noisy ones as non-deterministic UDFs.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ sensitive sum, and check a publication for what such an attacker finds.
 - magnitude_primary(...): the minimum-contributor and dominance rules for one magnitude cell.
 
 The dbt plugin registers protect_release() as the DuckDB function
-release_protection(document VARCHAR) -> VARCHAR (JSON in, decisions JSON out).
+release_protection(document VARCHAR) -> VARCHAR (JSON in, decisions JSON out); the Spark launcher
+registers the same function in its session (scripts/privseg/spark/functions.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ because SQL (and sqlglot, which grows new expression types with every release) h
 constructs than anyone can enumerate; anything not known to be harmless is rejected by name.
 
 Callers should splice `normalized_sql(rule)`, the SQL regenerated from the validated tree, so
-that what runs is exactly what was checked, never the raw seed text.
+that what runs is exactly what was checked, never the raw seed text. A rule is always read as
+DuckDB SQL (the seed's dialect); `normalized_sql(rule, columns, dialect="spark")` writes the same
+checked tree as Spark SQL, for a build on Spark (scripts/privseg/spark/functions.py).
 
 Public API (only `normalized_sql` raises, and only ValueError; the rest never raise on any rule):
 
@@ -25,7 +27,8 @@ Public API (only `normalized_sql` raises, and only ValueError; the rest never ra
     ALLOWED_NODE_TYPES                the sqlglot expression classes a rule may contain
     rule_problems(rule, columns)      problems with one rule ([] = valid)
     validate_rules(defs, columns)     "segment '<name>': <problem>" for each (name, rule) pair
-    normalized_sql(rule[, columns])   the regenerated SQL of a valid rule, or ValueError
+    normalized_sql(rule[, columns[, dialect]])
+                                      the regenerated SQL of a valid rule, or ValueError
     register_functions(connection)    make both available to SQL as DuckDB functions (below)
 
 Standard library + sqlglot only. The dbt-duckdb plugin (pseudonym_key.py) calls
@@ -146,22 +149,25 @@ def validate_rules(definitions: Iterable[tuple[str, str]], columns: Iterable[str
     return messages
 
 
-def normalized_sql(rule: str, columns: Iterable[str] | None = None) -> str:
-    """Return sqlglot's regenerated SQL (duckdb) for a valid rule; raise ValueError otherwise.
+def normalized_sql(rule: str, columns: Iterable[str] | None = None, dialect: str = DIALECT) -> str:
+    """Return sqlglot's regenerated SQL for a valid rule; raise ValueError otherwise.
 
     Splice this, not the raw rule: it is generated from the tree that was validated (without
     comments). Without `columns`, column names are not checked, everything else is.
     The result is not parenthesized: wrap it in ( ) when combining it with other conditions.
+    The rule is read as DuckDB SQL whatever `dialect` is; `dialect` (a sqlglot dialect name,
+    default duckdb, "spark" for Spark SQL) is the one the result is written in, and the result
+    is parsed again in it and must pass the same allowlist.
     """
     known = None if columns is None else _column_set(columns)
     problems, tree = _analyse(rule, known)
     if problems or tree is None:
         raise ValueError("invalid segment rule: " + "; ".join(problems or ["rule is empty"]))
     try:
-        sql = tree.sql(dialect=DIALECT, comments=False, unsupported_level=ErrorLevel.RAISE)
+        sql = tree.sql(dialect=dialect, comments=False, unsupported_level=ErrorLevel.RAISE)
     except Exception as error:  # the documented error is ValueError
         raise ValueError(f"invalid segment rule: cannot generate SQL: {error}") from None
-    recheck, _ = _analyse(sql, known)
+    recheck, _ = _analyse(sql, known, Dialect.get_or_raise(dialect))
     if recheck:  # defence in depth: the spliced text itself must pass the same checks
         raise ValueError("invalid segment rule: regenerated SQL fails: " + "; ".join(recheck))
     return sql
@@ -176,8 +182,15 @@ def _problems_udf(rule: str | None, columns: list[str] | None) -> str:
 
 
 def _sql_udf(rule: str | None, columns: list[str] | None) -> str | None:
+    return rule_sql_or_none(rule, columns)
+
+
+def rule_sql_or_none(
+    rule: str | None, columns: list[str] | None, dialect: str = DIALECT
+) -> str | None:
+    """SQL_FUNCTION: `normalized_sql` in `dialect`, or None for an invalid or NULL rule."""
     try:
-        return normalized_sql(rule, columns or [])
+        return normalized_sql(rule, columns or [], dialect)
     except ValueError:
         return None
 
@@ -207,8 +220,11 @@ def _column_set(columns: Iterable[str]) -> frozenset[str]:
     return frozenset(column.lower() for column in columns if isinstance(column, str))
 
 
-def _analyse(rule: object, columns: frozenset[str] | None) -> tuple[list[str], exp.Expr | None]:
-    """Return (problems, parsed tree). The tree is None whenever there are problems."""
+def _analyse(
+    rule: object, columns: frozenset[str] | None, dialect: Dialect = _DIALECT
+) -> tuple[list[str], exp.Expr | None]:
+    """Return (problems, parsed tree), `rule` read in `dialect` (the seed's, duckdb, unless a
+    regenerated text is checked again). The tree is None whenever there are problems."""
     if rule is None or (isinstance(rule, str) and not rule.strip()):
         return ["rule is empty"], None
     if not isinstance(rule, str):
@@ -217,7 +233,7 @@ def _analyse(rule: object, columns: frozenset[str] | None) -> tuple[list[str], e
         return [f"rule is too long ({len(rule)} characters, at most {MAX_RULE_LENGTH})"], None
 
     try:
-        tokens = _DIALECT.tokenize(rule)
+        tokens = dialect.tokenize(rule)
     except Exception as error:  # TokenError, or anything else the lexer hits
         return [f"cannot parse: {_short_error(error)}"], None
 
@@ -228,7 +244,7 @@ def _analyse(rule: object, columns: frozenset[str] | None) -> tuple[list[str], e
         return ["rule is empty"], None
 
     try:
-        trees = _DIALECT.parser().parse(tokens, rule)
+        trees = dialect.parser().parse(tokens, rule)
     except Exception as error:  # ParseError, RecursionError on deep nesting, ...
         return [f"cannot parse: {_short_error(error)}"], None
     trees = [tree for tree in trees if tree is not None]

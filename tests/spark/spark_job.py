@@ -5,8 +5,9 @@ a build through the launcher, then what the tests read from it.
 
 After the build (privseg.spark.cli.run, in this session) it writes to OUT_DIR:
 - parquet/<schema>.<name>/: every relation of RELATIONS_JSON, as Spark reads it;
-- probes.json: what spark__pseudonymize does without the pads view, with an empty one, and
-  with the launcher's (the pseudonyms of the customers it built, to Parquet as well).
+- probes.json: what the project's functions return when dbt calls them in this session; what
+  spark__pseudonymize does without the pads view, with an empty one, and with the launcher's
+  (the pseudonyms of the customers it built, to Parquet as well).
 - parquet/broken.typed_shop__customers/: with BROKEN_PROJECT (a project copy whose Spark purge
   of erased subjects is disabled), that table as the copy's build leaves it, built last.
 No value is printed: the tests compare the files.
@@ -25,14 +26,20 @@ from privseg.core.settings import PROJECT_DIR
 from privseg.spark.cli import in_project_dir, run, spark_paths
 from privseg.spark.session import PADS_VIEW, register_pads, start_session
 
+# The project's functions (privseg.spark.functions), called by dbt in the launcher's session.
+FUNCTIONS_PROBE = (
+    "select segment_rule_sql('recency_score = 5', array('recency_score')) as rule_sql, "
+    "dp_noise_scale('count', 1, 0.5) as scale"
+)
 PSEUDONYM_PROBE = (
     "select customer_id, {{ pseudonymize('customer', 'customer_id') }} as customer_key "
     "from {{ ref('stg_shop__customers') }}"
 )
 
 
-def probe(session, out: Path, dbt_common: list[str]) -> dict[str, str]:
-    """Run the pseudonym probe through dbt in this session, three ways."""
+def probe(session, out: Path, dbt_common: list[str]) -> dict[str, object]:
+    """Run the functions probe, then the pseudonym probe three ways, through dbt in this
+    session."""
 
     def show() -> str:
         """'succeeded', or 'failed: <which of the expected messages the error has>'."""
@@ -45,7 +52,13 @@ def probe(session, out: Path, dbt_common: list[str]) -> dict[str, str]:
         named = [m for m in (PADS_VIEW, "pseudonym key not in this Spark session") if m in text]
         return "failed: " + ", ".join(named)
 
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, object] = {}
+    shown = dbtRunner().invoke(["show", "--inline", FUNCTIONS_PROBE, *dbt_common])
+    if shown.success:
+        row = shown.result.results[0].agate_table.rows[0]
+        outcomes["functions"] = [row[0], float(row[1])]
+    else:
+        outcomes["functions"] = "failed"
     session.catalog.dropTempView(PADS_VIEW)
     outcomes["without_view"] = show()
     empty = session.createDataFrame([], "ipad binary, opad binary, key_fingerprint string")

@@ -1,10 +1,11 @@
 """`python scripts/spark_build.py [dbt arguments]`: run dbt on Spark (docs/spark.md).
 
-Starts a local SparkSession (or connects to SPARK_REMOTE), registers the key pads and the raw
-tables in it, then runs dbt in this process (dbtRunner) with `--target spark`: dbt-spark's
-`session` method runs every statement in that same session. The dbt arguments are passed
-through (default: `build --selector spark`). A build or run is always a full build on Spark
-(`--full-refresh` is added): incremental models are rebuilt from raw (docs/spark.md).
+Starts a local SparkSession (or connects to SPARK_REMOTE), registers the key pads, the project's
+SQL functions (functions.py) and the raw tables in it, then runs dbt in this process (dbtRunner)
+with `--target spark`: dbt-spark's `session` method runs every statement in that same session.
+The dbt arguments are passed through (default: `build --selector spark`). A build or run is
+always a full build on Spark (`--full-refresh` is added): incremental models are rebuilt from
+raw (docs/spark.md).
 
 Environment: DBT_ENV_SECRET_PSEUDONYM_KEY (the key, required), RAW_DATA_DIR, SPARK_BUILD_DIR
 (the local session's files: warehouse, metastore, event log; default target/spark),
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from privseg.core.settings import PROJECT_DIR
+from privseg.spark.functions import register_functions
 from privseg.spark.raw import register_raw_views
 from privseg.spark.session import (
     SPARK_DIR_ENV_VAR,
@@ -66,8 +68,8 @@ def in_project_dir():
 
 
 def run(args: Sequence[str], session: object | None = None) -> bool:
-    """Register the pads and raw views in `session` (or a new one) and run dbt; True when dbt
-    succeeded. The session is left running when passed in, else stopped."""
+    """Register the pads, the functions and the raw views in `session` (or a new one) and run
+    dbt; True when dbt succeeded. The session is left running when passed in, else stopped."""
     from dbt.cli.main import dbtRunner
 
     from pseudonym_key import validate_key
@@ -82,6 +84,8 @@ def run(args: Sequence[str], session: object | None = None) -> bool:
         try:
             fingerprint = register_pads(session, os.environ.get(KEY_ENV_VAR))
             print(f"spark_build: pseudonym key fingerprint {fingerprint}", flush=True)
+            functions = register_functions(session)
+            print("spark_build: functions " + ", ".join(functions), flush=True)
             layouts = register_raw_views(session)
             print(
                 "spark_build: raw tables "

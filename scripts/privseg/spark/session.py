@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,9 @@ def start_session(paths: SparkPaths | None = None) -> Any:
         raise SparkBuildError("a local Spark session needs a folder for its files")
     for folder in (paths.root, paths.derby_home, paths.event_log, paths.scratch):
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The Python workers of the project's functions (functions.py) run this interpreter, whose
+    # venv has the plugin's dependencies; PySpark's default is whatever `python3` is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.enableHiveSupport()
     master = os.environ.get(MASTER_ENV_VAR, "").strip() or "local[2]"
     for name, value in local_conf(paths, master).items():

@@ -218,6 +218,20 @@ def test_normalized_sql_checks_columns_when_given() -> None:
         normalized_sql("email = 'x'", COLUMNS)
 
 
+def test_normalized_sql_in_the_spark_dialect_is_the_same_checked_rule_in_spark_sql() -> None:
+    # Read as DuckDB SQL (the seed's), written as Spark SQL: quotes, backslashes and quoted
+    # names in Spark's spelling; the same allowlist whatever the dialect.
+    rule = "top_category = 'it''s' and top_category <> 'a\\b' and \"recency_score\" >= 4"
+    assert normalized_sql(rule, COLUMNS, "spark") == (
+        "top_category = 'it\\'s' AND top_category <> 'a\\\\b' AND `recency_score` >= 4"
+    )
+    for invalid in ("random() < 0.5", "1=1; drop table x", "email = 'x'"):
+        with pytest.raises(ValueError, match="invalid segment rule"):
+            normalized_sql(invalid, COLUMNS, "spark")
+    with pytest.raises(ValueError, match="Unknown dialect"):
+        normalized_sql("recency_score = 1", COLUMNS, "no_such_dialect")
+
+
 def test_registered_functions_validate_in_sql_on_the_connection_and_its_cursors():
     con = duckdb.connect()
     register_functions(con)
