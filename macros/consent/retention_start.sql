@@ -9,10 +9,9 @@
         select
             case
                 when count(*) = 0
-                    then error(
-                        'no retention policy for data category {{ data_category }} '
-                        || 'in seed retention_policies'
-                    )
+                    then {{ sql_error(
+                        "'no retention policy for data category " ~ data_category
+                        ~ " in seed retention_policies'") }}
                 else {{ as_of_date() }} - cast(max(retention_policies.retention_days) as integer)
             end
         from {{ ref('retention_policies') }} as retention_policies

@@ -60,7 +60,7 @@
 {% macro files_read_rebuild_delete() -%}
     {%- if is_incremental() and files_read_state().rebuild -%}
         {%- do log(this.identifier ~ ": rebuilding every row", info=true) -%}
-        delete from {{ this }}
+        {{ delete_where(this, 'true') }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -68,7 +68,27 @@
 
 {# post-hook: record the files read and the run's as_of. #}
 {% macro files_read_record(typed_model) -%}
+    {{ return(adapter.dispatch('files_read_record', 'privacy_segmentation')(typed_model)) }}
+{%- endmacro %}
+
+{% macro default__files_read_record(typed_model) -%}
     create or replace table {{ files_read_relation() }} as
+    {{ files_read_rows(typed_model) }}
+{%- endmacro %}
+
+{#- Spark: no CREATE OR REPLACE for a Parquet table; dropped, then created. #}
+{% macro spark__files_read_record(typed_model) -%}
+    {%- if execute -%}
+        {%- call statement('files_read_drop') -%}
+            drop table if exists {{ files_read_relation() }}
+        {%- endcall -%}
+    {%- endif -%}
+    create table {{ files_read_relation() }} using parquet as
+    {{ files_read_rows(typed_model) }}
+{%- endmacro %}
+
+{# Select of the files of `typed_model` read and the run's as_of (files_read_record). #}
+{% macro files_read_rows(typed_model) -%}
     select distinct
         typed_rows._source_file,
         typed_rows._source_file_size,

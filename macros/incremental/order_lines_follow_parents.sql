@@ -10,14 +10,11 @@
       the full refresh's join would have them.
 #}
 {% macro order_lines_follow_parents() -%}
-    delete from {{ this }}
-    where
-        order_key not in (
-            select orders.order_key from {{ ref('int_orders_pseudonymized') }} as orders
-        )
-        or product_id not in (
-            select products.product_id from {{ ref('stg_shop__products') }} as products
-        );
+    {{ return(adapter.dispatch('order_lines_follow_parents', 'privacy_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__order_lines_follow_parents() -%}
+    {{ delete_where(this, order_lines_orphaned()) }};
     update {{ this }} as lines
     set
         category = products.category,
@@ -29,4 +26,25 @@
             lines.category is distinct from products.category
             or lines.subcategory is distinct from products.subcategory
         )
+{%- endmacro %}
+
+{#
+    Spark: the orphaned lines leave (delete_where). The category update is
+    left out: Spark rebuilds the model in full on every run (the launcher's
+    --full-refresh; keyed_incremental_strategy stops an incremental run), and
+    a full build's join just took category and subcategory from the
+    product's current row, so it would change nothing.
+#}
+{% macro spark__order_lines_follow_parents() -%}
+    {{ delete_where(this, order_lines_orphaned()) }}
+{%- endmacro %}
+
+{# Predicate of the lines whose order or product left (order_lines_follow_parents). #}
+{% macro order_lines_orphaned() -%}
+    order_key not in (
+        select orders.order_key from {{ ref('int_orders_pseudonymized') }} as orders
+    )
+    or product_id not in (
+        select products.product_id from {{ ref('stg_shop__products') }} as products
+    )
 {%- endmacro %}

@@ -13,11 +13,11 @@
       not with expire=false (int_customers_pseudonymized: one row per
       customer, no retention date).
     The pipeline's compaction (checkpoint_database) then removes the
-    deleted bytes from the file.
+    deleted bytes from the file. On Spark the table is written again without
+    them (delete_where).
 #}
 {% macro purge_expired_and_erased(subject_column='customer_key', expire=true) -%}
-    delete from {{ this }}
-    where
+    {%- set expired_or_erased -%}
         {{ subject_column }} in (
             select {{ pseudonymize('customer', 'erased.customer_id') }}
             from ({{ erased_customer_ids() }}) as erased
@@ -26,4 +26,6 @@
         {%- set declared = retention_declaration() %}
         or {{ declared.date_column }} < {{ retention_start(declared.data_category) }}
         {%- endif %}
+    {%- endset -%}
+    {{ delete_where(this, expired_or_erased) }}
 {%- endmacro %}

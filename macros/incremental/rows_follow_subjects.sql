@@ -7,10 +7,12 @@
     load: without this delete their rows would stay.
 #}
 {% macro rows_follow_subjects(parent, subject_column='customer_key') -%}
-    delete from {{ this }}
-    where {{ subject_column }} not in (
-        select parent_rows.{{ subject_column }}
-        from {{ parent }} as parent_rows
-        where parent_rows.{{ subject_column }} is not null
-    )
+    {%- set without_parent_rows -%}
+        {{ subject_column }} not in (
+            select parent_rows.{{ subject_column }}
+            from {{ parent }} as parent_rows
+            where parent_rows.{{ subject_column }} is not null
+        )
+    {%- endset -%}
+    {{ delete_where(this, without_parent_rows) }}
 {%- endmacro %}

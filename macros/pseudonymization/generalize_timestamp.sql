@@ -15,3 +15,11 @@
     cast(extract(hour from {{ timestamp_expression }}) as integer) as {{ prefix }}_hour,
     cast(extract(isodow from {{ timestamp_expression }}) as integer) as {{ prefix }}_day_of_week
 {%- endmacro %}
+
+{#- Spark: no isodow; dayofweek_iso is the same ISO day (1 = Monday). #}
+{% macro spark__generalize_timestamp(timestamp_expression, prefix) -%}
+    cast({{ timestamp_expression }} as date) as {{ prefix }}_date,
+    cast(extract(hour from {{ timestamp_expression }}) as integer) as {{ prefix }}_hour,
+    cast(extract(dayofweek_iso from {{ timestamp_expression }}) as integer)
+        as {{ prefix }}_day_of_week
+{%- endmacro %}

@@ -16,7 +16,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(),
     unique_key='customer_key',
     on_schema_change='fail',
     post_hook="{{ rows_follow_subjects(ref('int_consent_events_pseudonymized')) }}",
@@ -80,13 +80,14 @@ decisions_ordered as (
                 consent_events.consent_action = 'withdrawn',
                 consent_events.consent_event_key
         ) as valid_to,
-        row_number() over (
+        {#- bigint on both engines (Spark's row_number() is an int) #}
+        cast(row_number() over (
             partition by consent_events.customer_key, consent_events.consent_purpose
             order by
                 consent_events.recorded_at,
                 consent_events.consent_action = 'withdrawn',
                 consent_events.consent_event_key
-        ) as decision_number
+        ) as bigint) as decision_number
     from consent_events
 ),
 

@@ -14,11 +14,11 @@
 {{ config(
     materialized='incremental',
     unique_key='erasure_request_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(new_keys_only=true),
     full_refresh=false,
     on_schema_change='fail',
     post_hook=[
-        "delete from {{ this }} where requested_date < {{ retention_start('erasure_requests') }}",
+        "{{ delete_where(this, 'requested_date < ' ~ retention_start('erasure_requests')) }}",
     ],
 ) }}
 

@@ -9,7 +9,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(),
     unique_key='consent_event_key',
     on_schema_change='fail',
     pre_hook="{{ incremental_window_delete() }}",

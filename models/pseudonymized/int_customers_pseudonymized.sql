@@ -6,7 +6,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(),
     unique_key='customer_key',
     on_schema_change='fail',
     pre_hook="{{ files_read_rebuild_delete() }}",
@@ -87,7 +87,7 @@ postcodes_matched_to_areas as (
     from customers
     inner join postcode_areas
         on customers.country_code = postcode_areas.country_code
-        and starts_with(customers.postcode, postcode_areas.postcode_prefix)
+        and {{ text_starts_with('customers.postcode', 'postcode_areas.postcode_prefix') }}
     qualify row_number() over (
         partition by customers.customer_id
         order by length(postcode_areas.postcode_prefix) desc

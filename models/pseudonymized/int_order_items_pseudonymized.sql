@@ -12,7 +12,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(),
     unique_key='order_key',
     on_schema_change='fail',
     pre_hook="{{ incremental_window_delete() }}",
@@ -76,7 +76,8 @@ final as (
         products.subcategory,
         order_items_to_load.quantity,
         order_items_to_load.unit_price,
-        order_items_to_load.line_amount
+        {#- the contract's type on both engines (Spark widens quantity x price) #}
+        cast(order_items_to_load.line_amount as decimal(18, 2)) as line_amount
     from order_items_to_load
     inner join order_keys
         on order_items_to_load.order_id = order_keys.order_id

@@ -93,7 +93,8 @@ user_agents_classified as (
         ) as device_class
     from (select distinct user_agent from web_events) as distinct_user_agents
     left join device_classes
-        on regexp_matches(distinct_user_agents.user_agent, device_classes.user_agent_pattern)
+        on {{ text_matches(
+            'distinct_user_agents.user_agent', 'device_classes.user_agent_pattern') }}
     group by distinct_user_agents.user_agent
 ),
 
@@ -109,7 +110,8 @@ referrers_classified as (
         where referrer is not null
     ) as distinct_referrers
     left join referrer_classes
-        on regexp_matches(distinct_referrers.referrer, referrer_classes.referrer_pattern)
+        on {{ text_matches(
+            'distinct_referrers.referrer', 'referrer_classes.referrer_pattern') }}
     group by distinct_referrers.referrer
 ),
 

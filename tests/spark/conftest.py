@@ -22,8 +22,19 @@ from privseg.core.settings import PROJECT_DIR
 SELECTOR = ("--selector", "spark")
 JOB = Path(__file__).with_name("spark_job.py")
 PURGE_MACRO = "macros/staging/purge_erased_raw_rows.sql"
-# The guard the broken copy lacks: the Spark purge of erased subjects' raw rows.
+# The guards the broken copy lacks. The Spark purge of erased subjects' raw rows:
 SPARK_PURGE = "{% macro spark__purge_erased_raw_rows(tables, relations, erased_ids) -%}"
+# Erased subjects out of the pseudonymized and consent tables: staging's filter and the Spark
+# purges of the incremental tables (delete_where), both disabled, so that the erased subjects
+# reach every table of the copy's build.
+NOT_ERASED_MACRO = "macros/consent/not_erased.sql"
+NOT_ERASED = "{% macro not_erased(customer_id_column) -%}"
+DELETE_MACRO = "macros/incremental/delete_where.sql"
+SPARK_DELETE = "{% macro spark__delete_where(relation, predicate) -%}"
+# Consent: a decision is in force only until the subject's next one for the purpose. Without
+# that bound, a grant followed by a withdrawal still grants.
+CONSENT_STATE_MODEL = "models/consent/int_consent_state.sql"
+DECISION_ENDS = "and (valid_to is null or valid_to >= {{ as_of_date() }} + interval 1 day)"
 
 
 @dataclass
@@ -89,6 +100,7 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
     root = tmp_path_factory.mktemp("spark_build")
     (root / "relations.json").write_text(json.dumps(built_relations))
     broken = broken_purge_copy(root, spark_raw)
+    unfiltered = unfiltered_staging_copy(root, spark_raw)
     env = {
         "RAW_DATA_DIR": str(spark_raw),
         "SPARK_BUILD_DIR": str(root / "spark"),
@@ -96,7 +108,7 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
     }
     command = [
         sys.executable, str(JOB), str(root / "export"), str(root / "relations.json"),
-        str(broken), "--",
+        str(broken), str(unfiltered), "--",
         "build", *SELECTOR,
         "--target-path", str(root / "target"),
         "--log-path", str(root / "logs"),
@@ -121,15 +133,36 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
 
 
 def broken_purge_copy(root: Path, raw: Path) -> Path:
-    """A copy of the project whose spark__purge_erased_raw_rows purges nothing."""
-    text = (PROJECT_DIR / PURGE_MACRO).read_text()
-    start = text.index(SPARK_PURGE)
-    end = text.index("{%- endmacro %}", start)
-    disabled = SPARK_PURGE + "\n    {{ return('select 1') }}\n"
-    _, copy = project_with_fixtures(
-        root / "broken", raw, {PURGE_MACRO: text[:start] + disabled + text[end:]}
-    )
+    """A copy of the project without the guards above: spark__purge_erased_raw_rows purges
+    nothing, not_erased keeps every row, spark__delete_where deletes nothing, and
+    int_consent_state keeps every decision in force."""
+    files = {
+        PURGE_MACRO: _disabled_macro(PURGE_MACRO, SPARK_PURGE, "{{ return('select 1') }}"),
+        NOT_ERASED_MACRO: _disabled_macro(NOT_ERASED_MACRO, NOT_ERASED, "true"),
+        DELETE_MACRO: _disabled_macro(DELETE_MACRO, SPARK_DELETE, "{{ return('select 1') }}"),
+    }
+    state = (PROJECT_DIR / CONSENT_STATE_MODEL).read_text()
+    assert DECISION_ENDS in state, f"{CONSENT_STATE_MODEL} changed: update DECISION_ENDS"
+    files[CONSENT_STATE_MODEL] = state.replace(DECISION_ENDS, "")
+    _, copy = project_with_fixtures(root / "broken", raw, files)
     return copy
+
+
+def unfiltered_staging_copy(root: Path, raw: Path) -> Path:
+    """A copy of the project whose staging lets erased subjects through (not_erased keeps
+    every row) and whose Spark purges work: what removes them is spark__delete_where."""
+    files = {NOT_ERASED_MACRO: _disabled_macro(NOT_ERASED_MACRO, NOT_ERASED, "true")}
+    _, copy = project_with_fixtures(root / "unfiltered", raw, files)
+    return copy
+
+
+def _disabled_macro(path: str, opening: str, body: str) -> str:
+    """The text of macro file `path` with the macro that starts with `opening` reduced to
+    `body`."""
+    text = (PROJECT_DIR / path).read_text()
+    start = text.index(opening)
+    end = text.index("{%- endmacro %}", start)
+    return text[:start] + opening + "\n    " + body + "\n" + text[end:]
 
 
 def _base_env() -> dict[str, str]:

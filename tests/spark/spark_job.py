@@ -1,15 +1,21 @@
 """One Spark session for the Spark tier, in its own process (its output is scanned for the key):
 a build through the launcher, then what the tests read from it.
 
-    python tests/spark/spark_job.py OUT_DIR RELATIONS_JSON [BROKEN_PROJECT] -- DBT_ARGS...
+    python tests/spark/spark_job.py OUT_DIR RELATIONS_JSON [BROKEN_PROJECT UNFILTERED_PROJECT]
+        -- DBT_ARGS...
 
 After the build (privseg.spark.cli.run, in this session) it writes to OUT_DIR:
 - parquet/<schema>.<name>/: every relation of RELATIONS_JSON, as Spark reads it;
 - probes.json: what the project's functions return when dbt calls them in this session; what
   spark__pseudonymize does without the pads view, with an empty one, and with the launcher's
   (the pseudonyms of the customers it built, to Parquet as well).
-- parquet/broken.typed_shop__customers/: with BROKEN_PROJECT (a project copy whose Spark purge
-  of erased subjects is disabled), that table as the copy's build leaves it, built last.
+- parquet/broken.typed_shop__customers/ and parquet/broken.<schema>.<name>/ of every
+  pseudonymized and consent relation: with BROKEN_PROJECT (a project copy whose erasure and
+  consent guards are disabled, conftest.broken_purge_copy), those tables as the copy's run
+  (`run`, built last, in the same warehouse) leaves them.
+- parquet/unfiltered.<schema>.<name>/: with UNFILTERED_PROJECT (a copy whose staging lets
+  erased subjects through, its Spark purges intact), the customers' staging view and the
+  pseudonymized customers and orders as its run of just these leaves them, run after that.
 No value is printed: the tests compare the files.
 """
 
@@ -31,6 +37,20 @@ FUNCTIONS_PROBE = (
     "select segment_rule_sql('recency_score = 5', array('recency_score')) as rule_sql, "
     "dp_noise_scale('count', 1, 0.5) as scale"
 )
+BROKEN_EXPORTED_SCHEMAS = ("pseudonymized", "consent")
+# The unfiltered copy's run: staging views of customers and orders again (without the erasure
+# filter), then the two pseudonymized tables, whose Spark purge hooks must remove the erased.
+UNFILTERED_MODELS = [
+    "stg_shop__customers",
+    "stg_shop__orders",
+    "int_customers_pseudonymized",
+    "int_orders_pseudonymized",
+]
+UNFILTERED_EXPORTED = [
+    "staging.stg_shop__customers",
+    "pseudonymized.int_customers_pseudonymized",
+    "pseudonymized.int_orders_pseudonymized",
+]
 PSEUDONYM_PROBE = (
     "select customer_id, {{ pseudonymize('customer', 'customer_id') }} as customer_key "
     "from {{ ref('stg_shop__customers') }}"
@@ -79,6 +99,7 @@ def main(argv: list[str]) -> int:
     out, relations_file = Path(argv[0]), Path(argv[1])
     split = argv.index("--")
     broken = Path(argv[2]) if split > 2 else None
+    unfiltered = Path(argv[3]) if split > 3 else None
     dbt_args = argv[split + 1 :]
     relations = json.loads(relations_file.read_text())
     with in_project_dir():
@@ -97,11 +118,30 @@ def main(argv: list[str]) -> int:
             with in_project_dir():
                 report["probes"] = probe(session, out, common_args)
             if broken is not None:
-                copy_args = [*dbt_args, "--project-dir", str(broken), "--profiles-dir", str(broken)]
+                # `run`: the copy's models only (its broken guards would fail data tests).
+                copy_args = ["run", *dbt_args[1:]]
+                copy_args += ["--project-dir", str(broken), "--profiles-dir", str(broken)]
                 report["broken_build_succeeded"] = run(copy_args, session=session)
                 session.table("staging.typed_shop__customers").write.parquet(
                     str(out / "parquet" / "broken.typed_shop__customers")
                 )
+                for relation in relations:
+                    if relation.split(".")[0] in BROKEN_EXPORTED_SCHEMAS:
+                        session.table(relation).write.parquet(
+                            str(out / "parquet" / f"broken.{relation}")
+                        )
+            if unfiltered is not None:
+                options = dbt_args[1:]
+                if "--selector" in options:  # the models above instead of the selection
+                    at = options.index("--selector")
+                    options = options[:at] + options[at + 2 :]
+                copy_args = ["run", "--select", *UNFILTERED_MODELS, *options]
+                copy_args += ["--project-dir", str(unfiltered), "--profiles-dir", str(unfiltered)]
+                report["unfiltered_build_succeeded"] = run(copy_args, session=session)
+                for relation in UNFILTERED_EXPORTED:
+                    session.table(relation).write.parquet(
+                        str(out / "parquet" / f"unfiltered.{relation}")
+                    )
         (out / "report.json").write_text(json.dumps(report))
         return 0 if success else 1
     finally:
