@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         help="leave out the dbt run and its replayed SQL (the dbt overhead figure), two more "
         "builds' time at each scale",
     )
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="also build the models ported to Spark (selector spark) on DuckDB and on a local "
+        "Spark session from the same data (needs .venv-spark, docs/spark.md)",
+    )
     parser.add_argument("--spill-limit", help="also build the 100k scale under this limit")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "target" / "benchmark.json")
     parser.add_argument(
@@ -112,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.repeat,
                     args.layout,
                     overhead=not args.skip_overhead,
+                    spark=args.spark,
                 )
             )
             if args.spill_limit and spill is None and customers >= 100_000:

@@ -22,6 +22,10 @@ from privseg.datagen.cli import main as generate_raw_data
 from pseudonym_key import Plugin
 
 SEED = 42
+# The Spark comparison (--spark) runs the launcher in the Spark venv (docs/spark.md).
+SPARK_PYTHON = PROJECT_DIR / ".venv-spark" / "bin" / "python"
+SPARK_LAUNCHER = PROJECT_DIR / "scripts" / "spark_build.py"
+SPARK_DRIVER_MEMORY = "6g"
 
 
 class BenchmarkError(Exception):
@@ -208,6 +212,57 @@ def spill_check(scale: Scale, limit: str, as_of: str) -> dict:
     return result
 
 
+def spark_comparison(scale: Scale, as_of: str) -> dict:
+    """The models ported to Spark (selector `spark`), built from the scale's raw data from
+    scratch as of the same day by DuckDB and by Spark (the launcher, a local session): wall
+    time, node time by layer, the number of nodes."""
+    if not SPARK_PYTHON.exists():
+        raise BenchmarkError(
+            f"--spark needs the Spark venv ({SPARK_PYTHON} is missing): "
+            "make .venv-spark/.installed-requirements (docs/spark.md)"
+        )
+    selection = ["build", "--selector", "spark"]
+    duckdb_s, _ = scale.dbt("duckdb-selection", selection, as_of)
+    duckdb_target = scale.root / "duckdb-selection" / "target"
+    folder = scale.root / "spark"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {
+        "RAW_DATA_DIR": str(scale.raw),
+        "SPARK_BUILD_DIR": str(folder / "session"),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+        # The driver runs every task of a local session: Spark's 1 GB default is too small.
+        "PYSPARK_SUBMIT_ARGS": f"--driver-memory {SPARK_DRIVER_MEMORY} pyspark-shell",
+    }
+    command = [
+        str(SPARK_PYTHON),
+        str(SPARK_LAUNCHER),
+        *selection,
+        "--vars",
+        f"{{as_of: '{as_of}'}}",
+    ]
+    log = folder / "build.log"
+    spark_s, spark_rss, code = timed(command, env, log)
+    if code != 0:
+        raise BenchmarkError(f"the Spark build failed at {scale.customers}: see {log}")
+    logging.info(
+        "  %-28s %8.1f s  (DuckDB, same selection: %.1f s)", "spark: build", spark_s, duckdb_s
+    )
+    nodes = len(json.loads((folder / "target" / "run_results.json").read_text())["results"])
+    return {
+        "selector": "spark",
+        "nodes": nodes,
+        "duckdb_s": round(duckdb_s, 1),
+        "spark_s": round(spark_s, 1),
+        "spark_to_duckdb_ratio": round(spark_s / duckdb_s, 1),
+        "spark_peak_rss_bytes": spark_rss,
+        "spark_driver_memory": SPARK_DRIVER_MEMORY,
+        "duckdb_node_s_by_layer": node_seconds_by_layer(duckdb_target),
+        "spark_node_s_by_layer": node_seconds_by_layer(folder / "target"),
+    }
+
+
 def node_seconds_by_layer(target_dir: Path) -> dict[str, float]:
     """Summed node execution time of the last dbt command, by layer: the models' folder under
     models/ (staging, pseudonymized, consent, marts), then seeds, tests, unit tests and the
@@ -252,6 +307,7 @@ def bench_scale(
     repeat: int,
     layout: str = "partitioned",
     overhead: bool = True,
+    spark: bool = False,
 ) -> dict:
     """The runs of one scale. Layout partitioned: the last load day is held back, the full
     build runs as of the day before it, `generate_data.py --append-day` then delivers it and the
@@ -298,6 +354,7 @@ def bench_scale(
         run_s, _ = scale.dbt("run", ["run"], incremental_as_of.isoformat())
         replay_s = replay(scale, scale.root / "run", scale.root / "replay")
         logging.info("  %-28s %8.1f s", "replayed compiled SQL", replay_s)
+    comparison = spark_comparison(scale, incremental_as_of.isoformat()) if spark else None
     floor_s = engine_floor(scale.raw, repeat)
     logging.info("  %-28s %8.2f s (median of %d)", "engine floor", floor_s, repeat)
 
@@ -325,4 +382,5 @@ def bench_scale(
         "engine_floor_s": round(floor_s, 2),
         "full_build_to_floor_ratio": round(full_s / floor_s, 1),
         "throughput_rows_per_s": round(raw_rows / full_s),
+        "spark": comparison,
     }

@@ -115,6 +115,10 @@ def markdown(report: dict) -> str:
                 )
                 + " |"
             )
+    compared = [r for r in results if r.get("spark")]
+    if compared:
+        lines.append("")
+        lines.append(spark_markdown(compared))
     lines.append("")
     lines.append("| target | value | met |")
     lines.append("|---|---:|:---:|")
@@ -130,6 +134,34 @@ def markdown(report: dict) -> str:
             f"{spill['memory_limit']} DuckDB memory limit "
             f"{'succeeded' if spill['succeeded'] else 'FAILED'} in {spill['wall_s']} s, "
             f"peak temp space {spill['peak_temp_bytes'] / 1e9:.2f} GB."
+        )
+    return "\n".join(lines)
+
+
+def spark_markdown(results: list[dict]) -> str:
+    """The Spark comparison: the selection built by DuckDB and by Spark, per scale."""
+    header = "| selector spark, from scratch | " + " | ".join(
+        f"{r['customers']:,}" for r in results
+    )
+    lines = [header + " |", "|---|" + "---:|" * len(results)]
+    comparisons = [r["spark"] for r in results]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("nodes", [str(c["nodes"]) for c in comparisons])
+    row("DuckDB build (s)", [str(c["duckdb_s"]) for c in comparisons])
+    row("Spark build, local session (s)", [str(c["spark_s"]) for c in comparisons])
+    row("Spark / DuckDB", [f"{c['spark_to_duckdb_ratio']}x" for c in comparisons])
+    layers = sorted({layer for c in comparisons for layer in c["spark_node_s_by_layer"]})
+    for layer in layers:
+        row(
+            f"node time, {layer}: DuckDB / Spark (s)",
+            [
+                f"{c['duckdb_node_s_by_layer'].get(layer, 0)} / "
+                f"{c['spark_node_s_by_layer'].get(layer, 0)}"
+                for c in comparisons
+            ],
         )
     return "\n".join(lines)
 

@@ -148,3 +148,36 @@ def test_a_scale_run_without_the_overhead_runs_says_so_and_is_not_judged_on_them
     assert "| dbt run, models only (s) | not run | not run |" in table
     assert "dbt overhead <= 1.3x" not in table
     assert "| one-day incremental <= 25% of full at 1,000,000 | 0.05 | yes |" in table
+
+
+def test_the_spark_comparison_has_its_own_table_per_scale_and_layer():
+    results = [_scale(100_000)]
+    results[0] |= {
+        "generate_s": 1.0,
+        "engine_floor_s": 0.1,
+        "full_build_to_floor_ratio": 1000.0,
+        "dbt_run_s": None,
+        "replay_s": None,
+        "dbt_overhead_ratio": None,
+        "incremental_build_s": 5.0,
+        "full_build_node_s_by_layer": {"staging": 30.0},
+        "incremental_node_s_by_layer": {"staging": 2.0},
+        "spark": {
+            "nodes": 213,
+            "duckdb_s": 20.0,
+            "spark_s": 400.0,
+            "spark_to_duckdb_ratio": 20.0,
+            "duckdb_node_s_by_layer": {"staging": 10.0, "pseudonymized": 5.0},
+            "spark_node_s_by_layer": {"staging": 200.0, "pseudonymized": 150.0},
+        },
+    }
+    table = targets.markdown({"scales": results, "targets": targets.evaluate(results, 8 * GB)})
+    assert "| Spark / DuckDB | 20.0x |" in table
+    assert "| node time, pseudonymized: DuckDB / Spark (s) | 5.0 / 150.0 |" in table
+
+
+def test_without_the_spark_venv_the_comparison_stops_naming_the_step(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "SPARK_PYTHON", tmp_path / "missing" / "python")
+    scale = runs.Scale(tmp_path, 100, "1GB")
+    with pytest.raises(runs.BenchmarkError, match=r"make \.venv-spark/\.installed-requirements"):
+        runs.spark_comparison(scale, "2026-06-30")
