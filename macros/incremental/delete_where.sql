@@ -30,6 +30,11 @@
         'select count(*) from ' ~ relation ~ ' where ' ~ predicate).rows[0][0] -%}
     {%- if matching > 0 -%}
         {%- set kept = relation.schema ~ '.' ~ relation.identifier ~ '__kept' -%}
+        {#- A copy left by a run stopped between these statements holds only
+            rows that stay: it is replaced. #}
+        {%- call statement('delete_where_stale_copy') -%}
+            drop table if exists {{ kept }}
+        {%- endcall -%}
         {%- call statement('delete_where_copy') -%}
             create table {{ kept }} using parquet as
             select * from {{ relation }}
