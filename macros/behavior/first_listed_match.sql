@@ -19,3 +19,15 @@
         lambda item: item in ('{{ allowed_values | join("', '") }}')
     )[1]
 {%- endmacro %}
+
+{#- Spark: split takes a regex (the separator as a one-character class); get() is NULL past the
+    end, where [] fails under ANSI mode. #}
+{% macro spark__first_listed_match(list_expression, separator, allowed_values) -%}
+    get(
+        filter(
+            split({{ list_expression }}, '[{{ separator }}]'),
+            item -> item in ('{{ allowed_values | join("', '") }}')
+        ),
+        0
+    )
+{%- endmacro %}

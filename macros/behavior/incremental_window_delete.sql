@@ -14,7 +14,8 @@
     retention start moved back). The date is the
     column of the model's within_retention test (retention_declaration),
     compared by day, so a timestamp column works too. Runs in the model's
-    transaction: a failed run leaves the table as it was.
+    transaction: a failed run leaves the table as it was (on Spark,
+    delete_where rewrites the table without the window).
 #}
 {% macro incremental_window_delete() -%}
     {%- if is_incremental() -%}
@@ -26,18 +27,16 @@
         {%- if raw_files_changed_this_run() -%}
             {%- do log(this.identifier ~ ": raw files changed or deleted this run; "
                 ~ "rebuilding every row", info=true) -%}
-            delete from {{ this }}
+            {{ delete_where(this, 'true') }}
         {%- elif moved_back -%}
             {%- do log(this.identifier ~ ": as_of moved back before rows it holds; "
                 ~ "rebuilding every row", info=true) -%}
-            delete from {{ this }}
+            {{ delete_where(this, 'true') }}
         {%- else -%}
-        delete from {{ this }}
-        where
-            cast({{ date_column }} as date) >= (
-                select cast(max(loaded.{{ date_column }}) as date) - {{ lookback | int }}
-                from {{ this }} as loaded
-            )
+            {{ delete_where(this,
+                'cast(' ~ date_column ~ ' as date) >= ('
+                ~ 'select cast(max(loaded.' ~ date_column ~ ') as date) - ' ~ (lookback | int)
+                ~ ' from ' ~ this ~ ' as loaded)') }}
         {%- endif -%}
     {%- else -%}
         select 1

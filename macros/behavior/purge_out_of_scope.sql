@@ -13,12 +13,13 @@
 #}
 {% macro purge_out_of_scope(subject_column='customer_key') -%}
     {%- set declared = event_fact_declaration() -%}
-    delete from {{ this }}
-    where
+    {%- set predicate -%}
         {{ subject_column }} not in (
             select subjects_in_scope.customer_key
             from {{ ref('int_consented_subjects') }} as subjects_in_scope
             where subjects_in_scope.consent_purpose = '{{ declared.purpose }}'
         )
         or {{ declared.date_column }} < {{ retention_start(declared.data_category) }}
+    {%- endset -%}
+    {{ delete_where(this, predicate) }}
 {%- endmacro %}

@@ -18,7 +18,7 @@
     {%- endif -%}
     (
         ({{ customer_key_column }} is null and coalesce((
-            select not starts_with(lower(trim(purposes.legal_basis)), 'consent')
+            select not {{ text_starts_with("lower(trim(purposes.legal_basis))", "'consent'") }}
             from {{ ref('consent_purposes') }} as purposes
             where purposes.consent_purpose = '{{ purpose }}'
         ), false))

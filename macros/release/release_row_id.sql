@@ -11,6 +11,6 @@
     {%- endif -%}
     '{{ table_name }}'
     {%- for column in columns %}
-    || '|' || coalesce(cast({{ (relation ~ '.') if relation else '' }}{{ column }} as varchar), '')
+    || '|' || coalesce(cast({{ (relation ~ '.') if relation else '' }}{{ column }} as string), '')
     {%- endfor %}
 {%- endmacro %}

@@ -63,7 +63,7 @@
                     ~ "then candidates." ~ column ~ " else 'all' end") -%}
             {%- else -%}
                 {%- do key_parts.append("'" ~ dimension ~ "': cast(candidates." ~ column
-                    ~ " as varchar)") -%}
+                    ~ " as string)") -%}
             {%- endif -%}
             {%- if (column ~ '_level') in columns -%}
                 {%- do group_columns.append('candidates.' ~ column ~ '_level') -%}
@@ -76,7 +76,7 @@
                 ~ "' else 'segment:' || candidates." ~ segment_column ~ " end" -%}
         {%- elif count.get('population_key') -%}
             {%- set population = "'" ~ count.population ~ ":' || cast(candidates."
-                ~ count.population_key ~ " as varchar)" -%}
+                ~ count.population_key ~ " as string)" -%}
         {%- else -%}
             {%- set population = "'" ~ count.population ~ "'" -%}
         {%- endif -%}
@@ -114,14 +114,14 @@
         cast({{ weight }} as bigint) as weight,
         {{ 'max(candidates.suppression_reason)' if records else 'candidates.suppression_reason' }}
             as primary_reason,
-        cast('[' || {{ entries | join(" || ',' || ") }} || ']' as varchar) as counts,
+        cast('[' || {{ entries | join(" || ',' || ") }} || ']' as string) as counts,
         cast(
             {%- if magnitude_entries %}
             '[' || {{ magnitude_entries | join(" || ',' || ") }} || ']'
             {%- else %}
             '[]'
             {%- endif %}
-            as varchar
+            as string
         ) as magnitudes
     from {{ relation }} as candidates
     {%- if counts | selectattr('segment_population') | list %}

@@ -41,3 +41,24 @@
 {% macro spark__sql_error(message) -%}
     raise_error({{ message }})
 {%- endmacro %}
+
+{#- One row per item of `text` split at the one-character `separator`: a set-returning
+    expression for a select list, alone (not inside another function; Spark cannot nest a
+    generator). DuckDB unnest(string_split), Spark explode(split) with the separator as a
+    one-character regex class. #}
+{% macro split_rows(text, separator) -%}
+    {%- if separator is not string or separator | length != 1 or separator in "\\]^'" -%}
+        {{ exceptions.raise_compiler_error(
+            "split_rows: `separator` must be one character other than \\ ] ^ and ', got "
+            ~ separator) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('split_rows', 'privacy_segmentation')(text, separator)) }}
+{%- endmacro %}
+
+{% macro default__split_rows(text, separator) -%}
+    unnest(string_split({{ text }}, '{{ separator }}'))
+{%- endmacro %}
+
+{% macro spark__split_rows(text, separator) -%}
+    explode(split({{ text }}, '[{{ separator }}]'))
+{%- endmacro %}

@@ -30,9 +30,15 @@ interests_unnested as (
     select
         customer_key,
         preferred_frequency,
-        trim(unnest(string_split(stated_interests, '|'))) as interest
-    from email_preferences
-    where preferred_channel = 'email'
+        trim(interest_listed) as interest
+    from (
+        select
+            customer_key,
+            preferred_frequency,
+            {{ split_rows('stated_interests', '|') }} as interest_listed
+        from email_preferences
+        where preferred_channel = 'email'
+    ) as interests_split
 ),
 
 final as (

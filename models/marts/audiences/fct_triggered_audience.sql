@@ -92,14 +92,22 @@ orders_numbered as (
     from orders
 ),
 
+purchase_days_paired as (
+    select
+        customer_key,
+        ordered_date,
+        lag(ordered_date) over (
+            partition by customer_key order by ordered_date
+        ) as previous_ordered_date
+    from purchase_days
+),
+
 purchase_gaps as (
     select
         customer_key,
         ordered_date,
-        ordered_date - lag(ordered_date) over (
-            partition by customer_key order by ordered_date
-        ) as gap_days
-    from purchase_days
+        {{ dbt.datediff('previous_ordered_date', 'ordered_date', 'day') }} as gap_days
+    from purchase_days_paired
 ),
 
 {#- the customer's own rhythm: the median gap between their purchase days #}
@@ -203,8 +211,13 @@ triggers_in_window as (
 trigger_purposes as (
     select distinct
         trigger_type,
-        unnest(string_split(trim(consent_purposes), ' ')) as consent_purpose
-    from triggers
+        consent_purpose
+    from (
+        select
+            trigger_type,
+            {{ split_rows('trim(consent_purposes)', ' ') }} as consent_purpose
+        from triggers
+    ) as purposes_split
 ),
 
 {#- every purpose the trigger needs, granted as of the run #}

@@ -155,9 +155,9 @@ final as (
         cast(buyers_scored.recency_score as integer) as recency_score,
         cast(buyers_scored.frequency_score as integer) as frequency_score,
         cast(buyers_scored.monetary_score as integer) as monetary_score,
-        cast(buyers_scored.recency_score as varchar)
-            || cast(buyers_scored.frequency_score as varchar)
-            || cast(buyers_scored.monetary_score as varchar) as rfm_score,
+        cast(buyers_scored.recency_score as string)
+            || cast(buyers_scored.frequency_score as string)
+            || cast(buyers_scored.monetary_score as string) as rfm_score,
         case
             when subjects_joined.orders_in_window >= {{ frequency.frequent }} then 'frequent'
             when subjects_joined.orders_in_window >= {{ frequency.regular }} then 'regular'

@@ -120,7 +120,7 @@ final as (
         cast(
             round(rows_unioned.converted_count / rows_unioned.session_count, 3) as decimal(4, 3)
         ) as conversion_rate,
-        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
+        cast(rows_unioned.magnitude_statistics as string) as magnitude_statistics,
         rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date

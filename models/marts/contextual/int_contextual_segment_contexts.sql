@@ -39,10 +39,10 @@ rules_matched as (
     {%- endif %}
     {%- else %}
     select
-        cast(null as varchar) as segment_name,
-        cast(null as varchar) as context_name,
-        cast(null as varchar) as interest_category,
-        cast(null as varchar) as cell_level
+        cast(null as string) as segment_name,
+        cast(null as string) as context_name,
+        cast(null as string) as interest_category,
+        cast(null as string) as cell_level
     where false
     {%- endfor %}
 ),

@@ -268,7 +268,7 @@ final as (
         cast(rows_unioned.unsubscribe_count as integer) as unsubscribe_count,
         cast(rows_unioned.conversion_count as integer) as conversion_count,
         cast(round(rows_unioned.revenue_eur, 2) as decimal(14, 2)) as revenue_eur,
-        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
+        cast(rows_unioned.magnitude_statistics as string) as magnitude_statistics,
         {{ 'true' if dp else 'false' }} as is_differentially_private,
         cast({{ dp.epsilon if dp else 'null' }} as double) as dp_epsilon,
         rows_unioned.launched_date + {{ var('measurement_attribution_days') | int }}

@@ -162,7 +162,7 @@ final as (
                 + {{ years }} * {{ annualize }} * rows_unioned.value_in_window_eur)
             / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2))
             as projected_value_per_member_eur,
-        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
+        cast(rows_unioned.magnitude_statistics as string) as magnitude_statistics,
         rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         {{ as_of_date() }} as as_of_date

@@ -105,7 +105,7 @@ document_assembled as (
 {#- Materialized: the engine runs once, however often its result is read below. #}
 
 decided as {{ materialized_cte() }} (
-    select cast(release_protection(cast(document_assembled.release_document as varchar)) as json)
+    select cast(release_protection(cast(document_assembled.release_document as string)) as json)
         as decisions
     from document_assembled
 ),
@@ -136,7 +136,7 @@ final as (
     select
         release_rows.table_name,
         release_rows.row_id,
-        cast(null as varchar) as measure,
+        cast(null as string) as measure,
         rows_decided.decision.withheld as is_withheld,
         rows_decided.decision.reason,
         release_rows.weight

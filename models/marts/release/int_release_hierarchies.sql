@@ -85,7 +85,7 @@ paths_unioned as (
     union all
     select
         'cohort_month' as dimension,
-        [cast(customer_behavior.first_purchase_cohort_month as varchar)] as value_path
+        [cast(customer_behavior.first_purchase_cohort_month as string)] as value_path
     from customer_behavior
     where customer_behavior.first_purchase_cohort_month is not null
     union all

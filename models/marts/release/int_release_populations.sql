@@ -113,11 +113,11 @@ final as (
         cast(
             to_json(
                 coalesce(
-                    list(containers.container order by cast(containers.container as varchar))
+                    list(containers.container order by cast(containers.container as string))
                         filter (where containers.container is not null),
                     []
                 )
-            ) as varchar
+            ) as string
         ) as containers
     from segment_sizes
     left join containers

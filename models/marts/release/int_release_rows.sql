@@ -45,13 +45,13 @@ rows_unioned as (
     {%- endif %}
     {%- else %}
     select
-        cast(null as varchar) as table_name,
-        cast(null as varchar) as row_id,
+        cast(null as string) as table_name,
+        cast(null as string) as row_id,
         cast(null as boolean) as is_linear,
         cast(null as bigint) as weight,
-        cast(null as varchar) as primary_reason,
-        cast(null as varchar) as counts,
-        cast(null as varchar) as magnitudes
+        cast(null as string) as primary_reason,
+        cast(null as string) as counts,
+        cast(null as string) as magnitudes
     where false
     {%- endfor %}
 ),

@@ -35,7 +35,7 @@ rules_matched as (
     {%- endif %}
     {%- else %}
     select
-        cast(null as varchar) as customer_key,
+        cast(null as string) as customer_key,
         cast(null as integer) as segment_priority
     where false
     {%- endfor %}

@@ -145,7 +145,7 @@ final as (
         cast(round(rows_unioned.avg_orders_in_window, 2) as decimal(10, 2)) as avg_orders_in_window,
         cast(round(rows_unioned.avg_recency_days, 1) as decimal(10, 1)) as avg_recency_days,
         cast(round(rows_unioned.repeat_buyer_share, 2) as decimal(3, 2)) as repeat_buyer_share,
-        cast(rows_unioned.magnitude_statistics as varchar) as magnitude_statistics,
+        cast(rows_unioned.magnitude_statistics as string) as magnitude_statistics,
         rows_unioned.is_suppressed,
         rows_unioned.suppression_reason,
         cast(rows_unioned.age_band_level as integer) as age_band_level,

@@ -113,7 +113,7 @@ with
             as suppressed_cells,
         {%- endif %}
         {%- for level in table.levels %}
-        '{{ level }}=' || cast(max({{ level }}_level) as varchar)
+        '{{ level }}=' || cast(max({{ level }}_level) as string)
         {%- if not loop.last %} || ', ' ||{% endif %}
         {%- else %}
         'none'
