@@ -170,3 +170,9 @@ def _base_env() -> dict[str, str]:
 
     keep = ("PATH", "HOME", "JAVA_HOME", "LANG", "TMPDIR")
     return {name: os.environ[name] for name in keep if name in os.environ}
+
+
+@pytest.fixture(scope="session")
+def base_env() -> dict[str, str]:
+    """What a child process of the tier inherits: the tools' paths, nothing of the project."""
+    return _base_env()

@@ -10,6 +10,9 @@ raw (docs/spark.md).
 Environment: DBT_ENV_SECRET_PSEUDONYM_KEY (the key, required), RAW_DATA_DIR, SPARK_BUILD_DIR
 (the local session's files: warehouse, metastore, event log; default target/spark),
 SPARK_MASTER (default local[2]), SPARK_REMOTE (a Spark Connect URL: no local session).
+
+`python scripts/spark_build.py warehouse` then makes the DuckDB warehouse (WAREHOUSE_PATH) from
+the last local Spark build, for the audit and the publication (warehouse.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from privseg.spark.session import (
     register_pads,
     start_session,
 )
+from privseg.spark.warehouse import ImportRefused
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
 DEFAULT_ARGS = ("build", "--selector", "spark")
@@ -99,12 +103,41 @@ def run(args: Sequence[str], session: object | None = None) -> bool:
                 session.stop()
 
 
+def import_warehouse() -> None:
+    """`spark_build.py warehouse`: the last Spark build becomes WAREHOUSE_PATH (warehouse.py)."""
+    from privseg.core.modes import restrict_umask
+    from privseg.core.settings import Settings
+    from privseg.spark.warehouse import import_build
+    from pseudonym_key import validate_key
+
+    validate_key(os.environ.get(KEY_ENV_VAR))
+    if os.environ.get("SPARK_REMOTE"):
+        raise ImportRefused(
+            "the warehouse import reads a local session's files (SPARK_BUILD_DIR); with "
+            "SPARK_REMOTE the cluster holds the tables: see docs/spark.md, On a cluster"
+        )
+    settings = Settings.from_env()
+    # Owner-only, as every file of a DuckDB build (the warehouse holds personal data).
+    restrict_umask()
+    done = import_build(settings, spark_paths().warehouse)
+    print(
+        f"spark_build: warehouse {settings.warehouse_path} now holds Spark build "
+        f"{done['build_id']}: {done['tables']} tables, {done['views']} views, "
+        f"{done['seconds']} s; next: pipeline.py audit, pipeline.py publish",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from pseudonym_key import PseudonymKeyError
 
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return 0 if run(list(sys.argv[1:] if argv is None else argv)) else 1
-    except (SparkBuildError, PseudonymKeyError) as error:
+        if args[:1] == ["warehouse"]:
+            import_warehouse()
+            return 0
+        return 0 if run(args) else 1
+    except (SparkBuildError, PseudonymKeyError, ImportRefused) as error:
         # dbt's errors print as "Runtime Error" plus the message: the message alone, one line.
         print(f"spark_build: {getattr(error, 'msg', None) or error}", file=sys.stderr)
         return 2

@@ -1,0 +1,228 @@
+"""`python scripts/spark_build.py warehouse`: a Spark build as the DuckDB warehouse.
+
+The audit, the publication, the subject access report and the audience export read one DuckDB
+file (WAREHOUSE_PATH). After a Spark build, this command makes that file from what Spark wrote,
+so `pipeline.py audit` and `pipeline.py publish` then run unchanged and BI tools see the same
+publication whichever engine built it:
+
+1. the Spark build must have succeeded: every node of its run_results.json (DBT_TARGET_PATH)
+   passed, or nothing is imported (the same rule as publish);
+2. every table the build wrote (models, seeds, main.dbt_build_id) is copied from its Parquet
+   files in the local session's warehouse dir (SPARK_BUILD_DIR/warehouse/<schema>.db/<table>/)
+   into a new DuckDB file, with DuckDB reading the files itself (nothing passes through Spark's
+   driver);
+3. the project's views (staging) are created over those tables by dbt on DuckDB (`dbt run
+   --select config.materialized:view`): a view is a query, not data, and DuckDB's compilation
+   of the same model reads the same typed_ tables; `dbt compile` then gives the audit the
+   DuckDB SQL of every node (its lineage check reads it): manifest.json becomes DuckDB's, dbt's
+   own files of these two runs stay in DBT_TARGET_PATH/duckdb-import;
+4. main.dbt_build_id is the Spark build's again (dbt's view run records its own) and the Spark
+   build's run_results.json (left in place: the import can run again) is kept as
+   build_results.json, so the audit records the Spark build and publish accepts only it;
+5. the new file replaces WAREHOUSE_PATH with one rename, under the warehouse's lock: a failure
+   at any step leaves the previous warehouse as it was.
+
+It needs the raw files (the views' on-run-start check reads them) and the key (the DuckDB
+plugin checks it against the imported key registry), as a DuckDB build does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from privseg.core.lock import WarehouseLock
+from privseg.core.settings import PROJECT_DIR, Settings
+
+TABLE_MATERIALIZATIONS = ("table", "incremental", "seed")
+BUILD_ID_TABLE = ("main", "dbt_build_id")
+DUCKDB_TARGET = "duckdb-import"
+STAGING_DIR = ".spark-import"
+
+
+class ImportRefused(Exception):
+    """The Spark build cannot become the warehouse: why, and what to do."""
+
+
+def failed_nodes(results: dict) -> list[str]:
+    """unique_ids of the nodes that did not pass (error, fail, skipped, runtime error)."""
+    return [
+        result["unique_id"]
+        for result in results.get("results", [])
+        if result.get("status") not in ("success", "pass")
+    ]
+
+
+def built_tables(manifest: dict, results: dict) -> list[tuple[str, str]]:
+    """(schema, table) of every model and seed the build wrote as a table."""
+    ran = {result["unique_id"] for result in results.get("results", [])}
+    tables = []
+    for unique_id in sorted(ran):
+        node = manifest["nodes"].get(unique_id)
+        if node and node["config"].get("materialized") in TABLE_MATERIALIZATIONS:
+            tables.append((node["schema"], node["alias"]))
+    return tables
+
+
+def built_node_names(manifest: dict, results: dict) -> list[str]:
+    """Names of the models, seeds and tests the build ran (what dbt compile selects)."""
+    names = set()
+    for result in results.get("results", []):
+        node = manifest["nodes"].get(result["unique_id"])
+        if node and node["resource_type"] in ("model", "seed", "test"):
+            names.add(node["name"])
+    return sorted(names)
+
+
+def parquet_files(folder: Path) -> list[Path]:
+    """The data files of one Spark table folder (Spark's _SUCCESS and .crc files left out)."""
+    return sorted(
+        path
+        for path in folder.rglob("*.parquet")
+        if not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+    )
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, schema: str, table: str):
+    folder = spark_warehouse / f"{schema}.db" / table
+    files = parquet_files(folder) if folder.is_dir() else []
+    if not files:
+        raise ImportRefused(
+            f"table {schema}.{table} has no Parquet files in {folder}: was the Spark build "
+            "written to this SPARK_BUILD_DIR? (run scripts/spark_build.py build again)"
+        )
+    partitioned = any("=" in path.relative_to(folder).parts[0] for path in files)
+    listed = ", ".join(f"'{path}'" for path in files)
+    con.execute(f'create schema if not exists "{schema}"')
+    con.execute(
+        f'create table "{schema}"."{table}" as select * from read_parquet([{listed}], '
+        f"hive_partitioning = {str(partitioned).lower()})"
+    )
+
+
+def duckdb_dbt(settings: Settings, warehouse: Path, *args: str) -> None:
+    """dbt on DuckDB over `warehouse`, writing to its own target folder (DUCKDB_TARGET under
+    DBT_TARGET_PATH), so the Spark build's run_results.json stays. In a child process:
+    dbt-duckdb keeps its database open in the process that ran it."""
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_TARGET": "dev"}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--target",
+            "dev",
+            "--target-path",
+            str(settings.target_dir / DUCKDB_TARGET),
+            "--vars",
+            json.dumps({"as_of": import_as_of(warehouse)}),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ImportRefused(
+            f"dbt {args[0]} on DuckDB over the imported tables failed (dbt's output above; "
+            f"{settings.target_dir / DUCKDB_TARGET}): nothing imported"
+        )
+
+
+def import_as_of(warehouse: Path) -> str:
+    """The build's as_of, from the imported key registry (the views filter by it)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            "select cast(max(as_of_date) as varchar) from pseudonymized.int_pseudonym_key_registry"
+        ).fetchone()
+    finally:
+        con.close()
+    if not row or row[0] is None:
+        raise ImportRefused("the Spark build has no key registry row: build it again")
+    return row[0]
+
+
+def import_build(settings: Settings, spark_warehouse: Path) -> dict:
+    """Make WAREHOUSE_PATH from the Spark build; return counts for the summary line."""
+    started = time.monotonic()
+    target = settings.target_dir
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+        results = json.loads((target / "run_results.json").read_text())
+    except FileNotFoundError as error:
+        raise ImportRefused(
+            f"no Spark build in {target} ({Path(error.filename).name} missing): run "
+            "scripts/spark_build.py build first"
+        ) from None
+    if results.get("args", {}).get("target") != "spark":
+        raise ImportRefused(
+            f"{target / 'run_results.json'} is not a Spark build's (target "
+            f"{results.get('args', {}).get('target')!r}): run scripts/spark_build.py build first"
+        )
+    failed = failed_nodes(results)
+    if failed:
+        raise ImportRefused(
+            f"the Spark build did not pass ({len(failed)} failed or skipped, first {failed[0]}): "
+            "nothing imported; fix and build again"
+        )
+    tables = built_tables(manifest, results) + [BUILD_ID_TABLE]
+    warehouse = settings.warehouse_path
+    # The same file name in a folder beside it: DuckDB names a database by its file, and the
+    # views dbt creates name their database.
+    staging_dir = warehouse.parent / STAGING_DIR
+    staged = staging_dir / warehouse.name
+    lock = WarehouseLock(warehouse)
+    lock.acquire("spark import")
+    try:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        staging_dir.mkdir(parents=True)
+        try:
+            con = duckdb.connect(str(staged))
+            try:
+                for number, (schema, table) in enumerate(tables, 1):
+                    copy_table(con, spark_warehouse, schema, table)
+                    if number % 10 == 0 or number == len(tables):
+                        print(f"spark_build: imported {number}/{len(tables)} tables", flush=True)
+            finally:
+                con.close()
+            # The views over the tables, then every node compiled for DuckDB: the audit reads
+            # the compiled SQL (lineage) of the engine whose file it checks.
+            duckdb_dbt(settings, staged, "run", "--select", "config.materialized:view")
+            duckdb_dbt(
+                settings, staged, "compile", "--select", *built_node_names(manifest, results)
+            )
+            con = duckdb.connect(str(staged))
+            try:
+                # dbt's view run recorded its own id: the warehouse holds the Spark build.
+                con.execute("drop table main.dbt_build_id")
+                copy_table(con, spark_warehouse, *BUILD_ID_TABLE)
+                con.execute("checkpoint")
+                views = con.execute(
+                    "select count(*) from duckdb_views() where not internal"
+                ).fetchone()[0]
+            finally:
+                con.close()
+            shutil.copyfile(target / DUCKDB_TARGET / "manifest.json", target / "manifest.json")
+            (target / "build_results.json").write_text(json.dumps(results))
+            os.replace(staged, warehouse)
+            warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+        finally:
+            shutil.rmtree(staging_dir, ignore_errors=True)
+    finally:
+        lock.release()
+    return {
+        "tables": len(tables),
+        "views": views,
+        "seconds": round(time.monotonic() - started, 1),
+        "build_id": results["metadata"]["invocation_id"],
+    }
