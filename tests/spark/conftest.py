@@ -105,6 +105,9 @@ def spark_build(tmp_path_factory, spark_raw, built_relations) -> SparkBuild:
         "RAW_DATA_DIR": str(spark_raw),
         "SPARK_BUILD_DIR": str(root / "spark"),
         "DBT_ENV_SECRET_PSEUDONYM_KEY": TEST_KEY,
+        # The warehouse import's dbt runs on DuckDB (spark_job.import_warehouse).
+        "DBT_LOG_PATH": str(root / "logs" / "import"),
+        "DUCKDB_TEMP_DIR": str(root / "duckdb_tmp"),
     }
     command = [
         sys.executable, str(JOB), str(root / "export"), str(root / "relations.json"),

@@ -9,6 +9,10 @@ After the build (privseg.spark.cli.run, in this session) it writes to OUT_DIR:
 - probes.json: what the project's functions return when dbt calls them in this session; what
   spark__pseudonymize does without the pads view, with an empty one, and with the launcher's
   (the pseudonyms of the customers it built, to Parquet as well).
+- import/: the build imported into a DuckDB warehouse (`spark_build.py warehouse`, which reads
+  the session's warehouse folder, so before the copies below overwrite it): import/target/ a
+  copy of the build's target/, import/warehouse.duckdb, and in report.json "import" the import's
+  summary or why it was refused.
 - parquet/broken.typed_shop__customers/ and parquet/broken.<schema>.<name>/ of every
   pseudonymized and consent relation: with BROKEN_PROJECT (a project copy whose erasure and
   consent guards are disabled, conftest.broken_purge_copy), those tables as the copy's run
@@ -23,14 +27,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dbt.cli.main import dbtRunner
 
-from privseg.core.settings import PROJECT_DIR
+from privseg.core.settings import PROJECT_DIR, Settings
 from privseg.spark.cli import in_project_dir, run, spark_paths
 from privseg.spark.session import PADS_VIEW, register_pads, start_session
+from privseg.spark.warehouse import ImportRefused, import_build
 
 # The project's functions (privseg.spark.functions), called by dbt in the launcher's session.
 FUNCTIONS_PROBE = (
@@ -95,6 +102,19 @@ def probe(session, out: Path, dbt_common: list[str]) -> dict[str, object]:
     return outcomes
 
 
+def import_warehouse(root: Path, dbt_args: list[str]) -> dict:
+    """The build, just made, imported into root/warehouse.duckdb from a copy of its target/."""
+    target = root / "target"
+    shutil.copytree(Path(dbt_args[dbt_args.index("--target-path") + 1]), target)
+    settings = replace(
+        Settings.from_env(), warehouse_path=root / "warehouse.duckdb", target_dir=target
+    )
+    try:
+        return {"imported": import_build(settings, spark_paths().warehouse)}
+    except ImportRefused as error:
+        return {"refused": str(error)}
+
+
 def main(argv: list[str]) -> int:
     out, relations_file = Path(argv[0]), Path(argv[1])
     split = argv.index("--")
@@ -110,6 +130,7 @@ def main(argv: list[str]) -> int:
         if success:
             for relation in relations:
                 session.table(relation).write.parquet(str(out / "parquet" / relation))
+            report["import"] = import_warehouse(out / "import", dbt_args)
             common_args = ["--target", "spark", "--project-dir", str(PROJECT_DIR)]
             common_args += ["--profiles-dir", str(PROJECT_DIR)]
             for flag in ("--target-path", "--log-path", "--vars"):

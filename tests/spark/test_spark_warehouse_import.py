@@ -25,27 +25,22 @@ LAUNCHER = PROJECT_DIR / "scripts" / "spark_build.py"
 class Import:
     warehouse: Path
     target: Path
-    returncode: int
-    output: str
+    outcome: dict
 
 
-def run_import(
-    spark_build, spark_raw, base_env: dict, root: Path, results: dict | None = None
-) -> Import:
-    """Import the Spark build (with its run_results replaced by `results` when given) into
-    root/warehouse.duckdb, from a copy of the build's target folder."""
+def run_import(spark_build, spark_raw, base_env: dict, root: Path, results: dict) -> tuple:
+    """`spark_build.py warehouse` into root/warehouse.duckdb, from a copy of the imported
+    build's target/ whose run_results.json is `results`: (exit code, output)."""
     target = root / "target"
-    shutil.copytree(spark_build.root / "target", target)
-    if results is not None:
-        (target / "run_results.json").write_text(json.dumps(results))
-    warehouse = root / "warehouse.duckdb"
+    shutil.copytree(spark_build.root / "export" / "import" / "target", target)
+    (target / "run_results.json").write_text(json.dumps(results))
     env = {
         **base_env,
         "RAW_DATA_DIR": str(spark_raw),
         "SPARK_BUILD_DIR": str(spark_build.spark_dir),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(root / "logs"),
-        "WAREHOUSE_PATH": str(warehouse),
+        "WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
         "DUCKDB_TEMP_DIR": str(root / "tmp"),
         "DBT_ENV_SECRET_PSEUDONYM_KEY": TEST_KEY,
     }
@@ -57,18 +52,20 @@ def run_import(
         text=True,
         check=False,
     )
-    return Import(warehouse, target, done.returncode, done.stdout + done.stderr)
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory, spark_build, spark_raw, base_env) -> Import:
-    done = run_import(spark_build, spark_raw, base_env, tmp_path_factory.mktemp("spark_import"))
-    assert done.returncode == 0, done.output[-3000:]
-    return done
+def imported(spark_build) -> Import:
+    """The Spark build as the tier's job imported it, right after the build (spark_job.py)."""
+    root = spark_build.root / "export" / "import"
+    outcome = spark_build.report.get("import", {})
+    assert "imported" in outcome, f"the import did not run or was refused: {outcome}"
+    return Import(root / "warehouse.duckdb", root / "target", outcome["imported"])
 
 
-def spark_results(spark_build) -> dict:
-    return json.loads((spark_build.root / "target" / "run_results.json").read_text())
+def build_results(imported: Import) -> dict:
+    return json.loads((imported.target / "build_results.json").read_text())
 
 
 def test_the_imported_warehouse_holds_every_relation_of_a_duckdb_build(
@@ -109,32 +106,37 @@ def test_the_imported_warehouse_holds_every_relation_of_a_duckdb_build(
     # Counts only, never values: [rows only in DuckDB's build, rows only in the import].
     assert not unequal, f"relations that differ after the import: {unequal}"
     assert len(built_relations) >= 56
+    assert imported.outcome["views"] > 0
 
 
-def test_the_imported_warehouse_records_the_spark_build_for_the_audit(imported, spark_build):
-    build_id = spark_results(spark_build)["metadata"]["invocation_id"]
+def test_the_imported_warehouse_records_the_spark_build_for_the_audit(imported):
+    results = build_results(imported)
+    assert results["args"]["target"] == "spark"
+    build_id = results["metadata"]["invocation_id"]
+    assert imported.outcome["build_id"] == build_id
     with duckdb.connect(str(imported.warehouse), read_only=True) as con:
         held = con.execute("select build_id from main.dbt_build_id").fetchall()
     assert held == [(build_id,)]
-    kept = json.loads((imported.target / "build_results.json").read_text())
-    assert kept["metadata"]["invocation_id"] == build_id
-    assert "now holds Spark build" in imported.output
+    # The audit reads the DuckDB compilation of what the Spark build ran.
+    manifest = json.loads((imported.target / "manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == "duckdb"
     # Owner-only, as a DuckDB build's warehouse: it holds personal data.
     assert imported.warehouse.stat().st_mode & 0o077 == 0
+    assert not (imported.warehouse.parent / ".spark-import").exists()
 
 
 def test_a_failed_spark_build_is_not_imported_and_the_warehouse_stays(
-    tmp_path, spark_build, spark_raw, base_env
+    tmp_path, imported, spark_build, spark_raw, base_env
 ):
-    results = spark_results(spark_build)
+    results = build_results(imported)
     failing = next(r for r in results["results"] if r["unique_id"].startswith("test."))
     failing["status"] = "fail"
     previous = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(previous)) as con:
         con.execute("create table kept as select 1 as x")
     before = previous.read_bytes()
-    done = run_import(spark_build, spark_raw, base_env, tmp_path, results)
-    assert done.returncode == 2, done.output[-2000:]
-    assert f"did not pass (1 failed or skipped, first {failing['unique_id']})" in done.output
+    returncode, output = run_import(spark_build, spark_raw, base_env, tmp_path, results)
+    assert returncode == 2, output[-2000:]
+    assert f"did not pass (1 failed or skipped, first {failing['unique_id']})" in output
     assert previous.read_bytes() == before
-    assert not list(tmp_path.glob("*.spark-import*"))
+    assert not (tmp_path / ".spark-import").exists()

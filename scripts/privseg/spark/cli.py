@@ -105,7 +105,6 @@ def run(args: Sequence[str], session: object | None = None) -> bool:
 
 def import_warehouse() -> None:
     """`spark_build.py warehouse`: the last Spark build becomes WAREHOUSE_PATH (warehouse.py)."""
-    from privseg.core.modes import restrict_umask
     from privseg.core.settings import Settings
     from privseg.spark.warehouse import import_build
     from pseudonym_key import validate_key
@@ -117,8 +116,6 @@ def import_warehouse() -> None:
             "SPARK_REMOTE the cluster holds the tables: see docs/spark.md, On a cluster"
         )
     settings = Settings.from_env()
-    # Owner-only, as every file of a DuckDB build (the warehouse holds personal data).
-    restrict_umask()
     done = import_build(settings, spark_paths().warehouse)
     print(
         f"spark_build: warehouse {settings.warehouse_path} now holds Spark build "

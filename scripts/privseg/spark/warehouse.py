@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from privseg.core.lock import WarehouseLock
+from privseg.core.modes import owner_only
 from privseg.core.settings import PROJECT_DIR, Settings
 
 TABLE_MATERIALIZATIONS = ("table", "incremental", "seed")
@@ -184,40 +185,44 @@ def import_build(settings: Settings, spark_warehouse: Path) -> dict:
     lock = WarehouseLock(warehouse)
     lock.acquire("spark import")
     try:
-        shutil.rmtree(staging_dir, ignore_errors=True)
-        staging_dir.mkdir(parents=True)
-        try:
-            con = duckdb.connect(str(staged))
-            try:
-                for number, (schema, table) in enumerate(tables, 1):
-                    copy_table(con, spark_warehouse, schema, table)
-                    if number % 10 == 0 or number == len(tables):
-                        print(f"spark_build: imported {number}/{len(tables)} tables", flush=True)
-            finally:
-                con.close()
-            # The views over the tables, then every node compiled for DuckDB: the audit reads
-            # the compiled SQL (lineage) of the engine whose file it checks.
-            duckdb_dbt(settings, staged, "run", "--select", "config.materialized:view")
-            duckdb_dbt(
-                settings, staged, "compile", "--select", *built_node_names(manifest, results)
-            )
-            con = duckdb.connect(str(staged))
-            try:
-                # dbt's view run recorded its own id: the warehouse holds the Spark build.
-                con.execute("drop table main.dbt_build_id")
-                copy_table(con, spark_warehouse, *BUILD_ID_TABLE)
-                con.execute("checkpoint")
-                views = con.execute(
-                    "select count(*) from duckdb_views() where not internal"
-                ).fetchone()[0]
-            finally:
-                con.close()
-            shutil.copyfile(target / DUCKDB_TARGET / "manifest.json", target / "manifest.json")
-            (target / "build_results.json").write_text(json.dumps(results))
-            os.replace(staged, warehouse)
-            warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
-        finally:
+        # Owner-only, as every file of a DuckDB build: the warehouse holds personal data.
+        with owner_only():
             shutil.rmtree(staging_dir, ignore_errors=True)
+            staging_dir.mkdir(parents=True)
+            try:
+                con = duckdb.connect(str(staged))
+                try:
+                    for number, (schema, table) in enumerate(tables, 1):
+                        copy_table(con, spark_warehouse, schema, table)
+                        if number % 10 == 0 or number == len(tables):
+                            print(
+                                f"spark_build: imported {number}/{len(tables)} tables", flush=True
+                            )
+                finally:
+                    con.close()
+                # The views over the tables, then every node compiled for DuckDB: the audit reads
+                # the compiled SQL (lineage) of the engine whose file it checks.
+                duckdb_dbt(settings, staged, "run", "--select", "config.materialized:view")
+                duckdb_dbt(
+                    settings, staged, "compile", "--select", *built_node_names(manifest, results)
+                )
+                con = duckdb.connect(str(staged))
+                try:
+                    # dbt's view run recorded its own id: the warehouse holds the Spark build.
+                    con.execute("drop table main.dbt_build_id")
+                    copy_table(con, spark_warehouse, *BUILD_ID_TABLE)
+                    con.execute("checkpoint")
+                    views = con.execute(
+                        "select count(*) from duckdb_views() where not internal"
+                    ).fetchone()[0]
+                finally:
+                    con.close()
+                shutil.copyfile(target / DUCKDB_TARGET / "manifest.json", target / "manifest.json")
+                (target / "build_results.json").write_text(json.dumps(results))
+                os.replace(staged, warehouse)
+                warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+            finally:
+                shutil.rmtree(staging_dir, ignore_errors=True)
     finally:
         lock.release()
     return {
