@@ -77,8 +77,7 @@ activity_by_cohort_month as (
 ),
 
 month_offsets as (
-    select month_offset.range as months_since_first_purchase
-    from range(0, 1200) as month_offset
+    {{ integer_series(0, 1200, 'months_since_first_purchase') }}
 ),
 
 cells_measured as (
