@@ -77,7 +77,8 @@ activity_by_cohort_month as (
 ),
 
 month_offsets as (
-    {{ integer_series(0, 1200, 'months_since_first_purchase') }}
+    select month_offset.range as months_since_first_purchase
+    from range(0, 1200) as month_offset
 ),
 
 cells_measured as (
