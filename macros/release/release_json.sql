@@ -218,7 +218,8 @@
     explode(flatten(element_at(transform(
         array(from_json(
             {{ decisions }},
-            'rows array<struct<id: string, withheld: boolean, reason: string>>, magnitudes array<struct<id: string, measure: string, reason: string>>'
+            'rows array<struct<id: string, withheld: boolean, reason: string>>, '
+            'magnitudes array<struct<id: string, measure: string, reason: string>>'
         )),
         parsed -> array(
             transform(parsed.rows, row_decision -> named_struct(

@@ -55,7 +55,10 @@ paths_unioned as (
     union all
     select
         'region' as dimension,
-        {{ dbt.array_construct(["members_described.region__detail", "members_described.region__broad"]) }} as value_path
+        {{ dbt.array_construct([
+            "members_described.region__detail",
+            "members_described.region__broad",
+        ]) }} as value_path
     from members_described
     union all
     select
@@ -63,7 +66,10 @@ paths_unioned as (
             when 'tenure_days' then 'tenure_band'
             when 'lifetime_value_eur' then 'lifetime_value_band'
         end as dimension,
-        {{ dbt.array_construct(["generalization_bands.band", "generalization_bands.broad_band"]) }} as value_path
+        {{ dbt.array_construct([
+            "generalization_bands.band",
+            "generalization_bands.broad_band",
+        ]) }} as value_path
     from generalization_bands
     union all
     select
@@ -85,7 +91,9 @@ paths_unioned as (
     union all
     select
         'cohort_month' as dimension,
-        {{ dbt.array_construct(["cast(customer_behavior.first_purchase_cohort_month as string)"]) }} as value_path
+        {{ dbt.array_construct([
+            "cast(customer_behavior.first_purchase_cohort_month as string)",
+        ]) }} as value_path
     from customer_behavior
     where customer_behavior.first_purchase_cohort_month is not null
     union all
