@@ -3,8 +3,9 @@
     counts and magnitudes (release_rows), the document given to release_protection() and
     its decisions (int_release_decisions). DuckDB builds JSON values (json_object,
     to_json of struct literals); Spark builds structs and writes them with to_json, with
-    embedded JSON texts as VARIANT (parse_json). Key order is the same; numbers may be
-    written differently (Spark writes 1.0E7 where DuckDB writes 10000000.0), which the
+    embedded JSON texts joined as they are (the document's as VARIANT, parse_json). Key order
+    is the same (but for the document's VARIANT members, written with sorted keys); numbers may
+    be written differently (Spark writes 1.0E7 where DuckDB writes 10000000.0), which the
     engine's JSON parser reads as the same value.
 
     `fields` below is a list of [name, value] pairs, in order: a value is a SQL
@@ -22,8 +23,23 @@
     to_json({{ json_struct_duckdb(fields, json_fields) }})
 {%- endmacro %}
 
+{#- Spark: the JSON texts are joined to the written object as they are, not as VARIANT,
+    which would write their keys sorted: the same keys in the same order as on DuckDB. #}
 {% macro spark__json_object_text(fields, json_fields=[]) -%}
-    to_json({{ json_struct_spark(fields, json_fields) }}, map('ignoreNullFields', 'false'))
+    {%- set written = "to_json(" ~ json_struct_spark(fields)
+        ~ ", map('ignoreNullFields', 'false'))" -%}
+    {%- if not json_fields -%}
+        {{ written }}
+    {%- else -%}
+        element_at(transform(
+            array({{ written }}),
+            object_text -> substr(object_text, 1, length(object_text) - 1)
+            {%- for name, text in json_fields %}
+                || ',"{{ name }}":' || {{ text }}
+            {%- endfor %}
+                || '}'
+        ), 1)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- DuckDB struct literal of fields (nested lists of pairs as nested structs). #}
