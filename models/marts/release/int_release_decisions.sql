@@ -63,48 +63,57 @@ hierarchy_paths as (
     group by hierarchies.dimension
 ),
 
+{#- The document's members read from the CTEs above, one scalar subquery each. #}
+{%- set hierarchies_member -%}
+(
+    select {{ release_document_map('hierarchy_paths.dimension', 'hierarchy_paths.paths') }}
+    from hierarchy_paths
+)
+{%- endset -%}
+{%- set populations_member -%}
+(
+    select
+        {{ release_document_array(
+            release_document_object(
+                [['name', 'populations.population']],
+                [['within', 'populations.containers']]
+            ),
+            'populations.population'
+        ) }}
+    from populations
+)
+{%- endset -%}
+{%- set rows_member -%}
+(
+    select
+        {{ release_document_array(
+            release_document_object(
+                [
+                    ['id', 'release_rows.row_id'],
+                    ['table', 'release_rows.table_name'],
+                    ['weight', 'release_rows.weight'],
+                    ['linear', 'release_rows.is_linear'],
+                    ['primary', 'release_rows.primary_reason'],
+                ],
+                [
+                    ['counts', 'release_rows.counts'],
+                    ['magnitudes', 'release_rows.magnitudes'],
+                ]
+            ),
+            'release_rows.row_id'
+        ) }}
+    from release_rows
+)
+{%- endset %}
+
 document_assembled as (
     select
         {{ release_document_object(
             [
                 ['k', k | int | string],
-                ['hierarchies', '(
-                select '
-                    ~ release_document_map('hierarchy_paths.dimension', 'hierarchy_paths.paths')
-                    ~ '
-                from hierarchy_paths
-            )'],
-                ['populations', '(
-                select '
-                    ~ release_document_array(
-                        release_document_object(
-                            [['name', 'populations.population']],
-                            [['within', 'populations.containers']]
-                        ),
-                        'populations.population'
-                    ) ~ '
-                from populations
-            )'],
-                ['rows', '(
-                select '
-                    ~ release_document_array(
-                        release_document_object(
-                            [
-                                ['id', 'release_rows.row_id'],
-                                ['table', 'release_rows.table_name'],
-                                ['weight', 'release_rows.weight'],
-                                ['linear', 'release_rows.is_linear'],
-                                ['primary', 'release_rows.primary_reason'],
-                            ],
-                            [
-                                ['counts', 'release_rows.counts'],
-                                ['magnitudes', 'release_rows.magnitudes'],
-                            ]
-                        ),
-                        'release_rows.row_id'
-                    ) ~ '
-                from release_rows
-            )'],
+                ['hierarchies', hierarchies_member],
+                ['populations', populations_member],
+                ['rows', rows_member],
             ],
             [['magnitude_rule', "'" ~ tojson(magnitude_rule) ~ "'"]]
         ) }} as release_document
