@@ -34,3 +34,10 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Spark: the same functions, registered in the session by the launcher
+    (scripts/privseg/spark/functions.py) from plugins/dp_noise.py, non-deterministic there
+    as on DuckDB. #}
+{% macro spark__dp_noisy(kind, value, sensitivity, epsilon) -%}
+    {{ return(duckdb__dp_noisy(kind, value, sensitivity, epsilon)) }}
+{%- endmacro %}

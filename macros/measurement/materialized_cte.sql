@@ -10,3 +10,7 @@
 {% macro default__materialized_cte() %}{% endmacro %}
 
 {% macro duckdb__materialized_cte() %}materialized{% endmacro %}
+
+{#- Spark has no such keyword, and needs none: it keeps a CTE that is read more than once
+    and not deterministic (a noise draw) as one relation, computed once (docs/spark.md). #}
+{% macro spark__materialized_cte() %}{% endmacro %}

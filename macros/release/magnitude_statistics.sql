@@ -12,6 +12,10 @@
             "magnitude_statistics(): measures must be a non-empty mapping of name to "
             ~ "expression, got " ~ measures) }}
     {%- endif -%}
+    {{ return(adapter.dispatch('magnitude_statistics', 'privacy_segmentation')(measures)) }}
+{%- endmacro %}
+
+{% macro default__magnitude_statistics(measures) -%}
     to_json({
         {%- for name, value in measures.items() %}
         '{{ name }}': {
@@ -22,4 +26,20 @@
         }{{ ',' if not loop.last }}
         {%- endfor %}
     })
+{%- endmacro %}
+
+{#- Spark: named structs; a NULL top1 or top2 is written as null (Spark's to_json leaves NULL
+    fields out unless told), as on DuckDB. Doubles are written as Java writes them (1.0E7
+    where DuckDB writes 10000000.0): the same number to the engine's JSON parser. #}
+{% macro spark__magnitude_statistics(measures) -%}
+    to_json(named_struct(
+        {%- for name, value in measures.items() %}
+        '{{ name }}', named_struct(
+            'sum', cast(coalesce(sum({{ value }}), 0) as double),
+            'contributors', count(*) filter (where coalesce({{ value }}, 0) <> 0),
+            'top1', cast(max({{ value }}) as double),
+            'top2', cast({{ second_largest(value) }} as double)
+        ){{ ',' if not loop.last }}
+        {%- endfor %}
+    ), map('ignoreNullFields', 'false'))
 {%- endmacro %}

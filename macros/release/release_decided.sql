@@ -17,7 +17,7 @@ rows_released as (
 magnitudes_withheld as (
     select
         release_decisions.row_id,
-        list(release_decisions.measure order by release_decisions.measure) as measures
+        {{ sorted_list('release_decisions.measure') }} as measures
     from {{ ref('int_release_decisions') }} as release_decisions
     where
         release_decisions.table_name = '{{ table_name }}'

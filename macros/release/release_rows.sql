@@ -54,21 +54,20 @@
     {%- for count in counts -%}
         {%- set dimensions = count.get('dimensions') or {} -%}
         {%- set segment_column = count.get('segment_population') -%}
-        {%- set key_parts = [] -%}
-        {%- set level_parts = [] -%}
+        {%- set key_fields = [] -%}
+        {%- set level_fields = [] -%}
         {%- for column, dimension in dimensions.items() -%}
             {%- do group_columns.append('candidates.' ~ column) -%}
             {%- if column == segment_column -%}
-                {%- do key_parts.append("'" ~ dimension ~ "': case when segment_kinds.is_exclusive "
-                    ~ "then candidates." ~ column ~ " else 'all' end") -%}
+                {%- do key_fields.append([dimension, "case when segment_kinds.is_exclusive "
+                    ~ "then candidates." ~ column ~ " else 'all' end"]) -%}
             {%- else -%}
-                {%- do key_parts.append("'" ~ dimension ~ "': cast(candidates." ~ column
-                    ~ " as string)") -%}
+                {%- do key_fields.append([dimension, "cast(candidates." ~ column
+                    ~ " as string)"]) -%}
             {%- endif -%}
             {%- if (column ~ '_level') in columns -%}
                 {%- do group_columns.append('candidates.' ~ column ~ '_level') -%}
-                {%- do level_parts.append(
-                    "'" ~ dimension ~ "': candidates." ~ column ~ "_level") -%}
+                {%- do level_fields.append([dimension, "candidates." ~ column ~ "_level"]) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if segment_column -%}
@@ -81,24 +80,24 @@
             {%- set population = "'" ~ count.population ~ "'" -%}
         {%- endif -%}
         {%- set value = 'count(*)' if records else 'candidates.' ~ count.column -%}
-        {%- set entry = "'population': " ~ population
-            ~ ", 'key': {" ~ (key_parts | join(', ')) ~ "}"
-            ~ (", 'levels': {" ~ (level_parts | join(', ')) ~ "}" if level_parts else "")
-            ~ ", 'value': " ~ value
-            ~ (", 'within': '" ~ (tojson(count.within) | replace("'", "''")) ~ "'::json"
-                if count.get('within') else "") -%}
-        {%- do entries.append("to_json({" ~ entry ~ "})") -%}
+        {%- set cell = [['population', population], ['key', key_fields]]
+            + ([['levels', level_fields]] if level_fields else []) -%}
+        {%- set within = [['within', "'" ~ (tojson(count.within) | replace("'", "''")) ~ "'"]]
+            if count.get('within') else [] -%}
+        {%- do entries.append(json_object_text(cell + [['value', value]], within)) -%}
         {%- if loop.first -%}
             {%- for magnitude in release.get('magnitudes') or [] -%}
                 {%- set magnitude_rule = "'" ~ (tojson(magnitude.get('rule') or rule)
                     | replace("'", "''")) ~ "'" -%}
-                {%- do magnitude_entries.append(
-                    "json_merge_patch(to_json({'measure': '" ~ magnitude.measure
-                    ~ "', " ~ entry.split(", 'value': ")[0]
-                    ~ ", 'linear': " ~ ('false' if magnitude.get('linear') is false else 'true')
-                    ~ ", 'rule': " ~ magnitude_rule ~ "::json})"
-                    ~ ", coalesce(json_extract(candidates.magnitude_statistics, '$."
-                    ~ magnitude.measure ~ "'), '{}'))") -%}
+                {%- do magnitude_entries.append(magnitude_entry(
+                    json_object_text(
+                        [['measure', "'" ~ magnitude.measure ~ "'"]] + cell
+                            + [['linear', 'false' if magnitude.get('linear') is false else 'true']],
+                        [['rule', magnitude_rule]]
+                    ),
+                    'candidates.magnitude_statistics',
+                    magnitude.measure
+                )) -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endfor -%}

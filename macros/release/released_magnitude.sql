@@ -9,10 +9,12 @@
         {{ exceptions.raise_compiler_error(
             "released_magnitude(): measures must be a non-empty list, got " ~ measures) }}
     {%- endif -%}
+    {%- set literals = [] -%}
+    {%- for measure in measures -%}
+        {%- do literals.append("'" ~ measure ~ "'") -%}
+    {%- endfor %}
     case
-        when list_has_any(
-            coalesce({{ withheld }}.measures, []), ['{{ measures | join("', '") }}']
-        ) then null
+        when {{ list_has_any_of(withheld ~ '.measures', literals) }} then null
         else {{ expression }}
     end
 {%- endmacro %}

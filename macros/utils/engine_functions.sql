@@ -62,3 +62,17 @@
 {% macro spark__split_rows(text, separator) -%}
     explode(split({{ text }}, '[{{ separator }}]'))
 {%- endmacro %}
+
+{#- A relation of the whole numbers from `start` to `stop` (excluded), one
+    bigint column named `column` (DuckDB's range() names it range, Spark's id). #}
+{% macro integer_series(start, stop, column) -%}
+    {{ return(adapter.dispatch('integer_series', 'privacy_segmentation')(start, stop, column)) }}
+{%- endmacro %}
+
+{% macro default__integer_series(start, stop, column) -%}
+    (select range as {{ column }} from range({{ start }}, {{ stop }}))
+{%- endmacro %}
+
+{% macro spark__integer_series(start, stop, column) -%}
+    (select id as {{ column }} from range({{ start }}, {{ stop }}))
+{%- endmacro %}

@@ -82,6 +82,11 @@ class _DbtMacros:
             raise _CompilerError("dbt.datediff(..., 'week') is not emulated for linting")
         return f"(date_diff('{datepart}', {first_date}::timestamp, {second_date}::timestamp))"
 
+    def array_construct(self, inputs: list[str], data_type: str = "integer") -> str:
+        if not inputs:
+            return f"array[]::{data_type}[]"
+        return f"array[ {' , '.join(inputs)} ]"
+
 
 adapter = _Adapter()
 dbt = _DbtMacros()

@@ -16,8 +16,9 @@
         ~ k ~ "'") }}
 {%- endif -%}
 
-with
-
+{#- The CTEs k-means reads (points, initial_centroids), kept as text too:
+    on Spark, kmeans_clusters computes each iteration from them as a table. #}
+{%- set kmeans_inputs -%}
 order_items as (
     select
         customer_key,
@@ -65,7 +66,7 @@ shares_by_customer as (
     from spend_by_customer
 ),
 
-points as materialized (
+points as {{ materialized_cte() }} (
     select
         row_number() over (order by {{ features | join(', ') }}) as point_id,
         count(*) as weight,
@@ -109,9 +110,14 @@ initial_centroids as (
         from categories_by_spend
     ) as ranked
     where cluster_id <= {{ k }}
-),
+)
+{%- endset %}
 
-{{ kmeans_clusters(features, var('behavior_kmeans_iterations')) }},
+with
+
+{{ kmeans_inputs }},
+
+{{ kmeans_clusters(features, var('behavior_kmeans_iterations'), kmeans_inputs) }},
 
 final as (
     select

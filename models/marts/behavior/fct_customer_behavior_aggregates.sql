@@ -11,7 +11,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=keyed_incremental_strategy(),
     unique_key='customer_key',
     on_schema_change='fail',
     post_hook=[

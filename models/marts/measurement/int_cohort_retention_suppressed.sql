@@ -77,8 +77,8 @@ activity_by_cohort_month as (
 ),
 
 month_offsets as (
-    select month_offset.range as months_since_first_purchase
-    from range(0, 1200) as month_offset
+    select month_offset.months_since_first_purchase
+    from {{ integer_series(0, 1200, 'months_since_first_purchase') }} as month_offset
 ),
 
 cells_measured as (

@@ -58,77 +58,78 @@ populations as (
 hierarchy_paths as (
     select
         hierarchies.dimension,
-        to_json(list(hierarchies.value_path order by hierarchies.value_path)) as paths
+        {{ release_document_array('hierarchies.value_path', 'hierarchies.value_path') }} as paths
     from hierarchies
     group by hierarchies.dimension
 ),
 
+{#- The document's members read from the CTEs above, one scalar subquery each. #}
+{%- set hierarchies_member -%}
+(
+    select {{ release_document_map('hierarchy_paths.dimension', 'hierarchy_paths.paths') }}
+    from hierarchy_paths
+)
+{%- endset -%}
+{%- set populations_member -%}
+(
+    select
+        {{ release_document_array(
+            release_document_object(
+                [['name', 'populations.population']],
+                [['within', 'populations.containers']]
+            ),
+            'populations.population'
+        ) }}
+    from populations
+)
+{%- endset -%}
+{%- set rows_member -%}
+(
+    select
+        {{ release_document_array(
+            release_document_object(
+                [
+                    ['id', 'release_rows.row_id'],
+                    ['table', 'release_rows.table_name'],
+                    ['weight', 'release_rows.weight'],
+                    ['linear', 'release_rows.is_linear'],
+                    ['primary', 'release_rows.primary_reason'],
+                ],
+                [
+                    ['counts', 'release_rows.counts'],
+                    ['magnitudes', 'release_rows.magnitudes'],
+                ]
+            ),
+            'release_rows.row_id'
+        ) }}
+    from release_rows
+)
+{%- endset %}
+
 document_assembled as (
     select
-        json_object(
-            'k', {{ k | int }},
-            'magnitude_rule', cast('{{ tojson(magnitude_rule) }}' as json),
-            'hierarchies', (
-                select json_group_object(hierarchy_paths.dimension, hierarchy_paths.paths)
-                from hierarchy_paths
-            ),
-            'populations', (
-                select
-                    to_json(list(
-                        json_object(
-                            'name', populations.population,
-                            'within', cast(populations.containers as json)
-                        )
-                        order by populations.population
-                    ))
-                from populations
-            ),
-            'rows', (
-                select
-                    to_json(list(
-                        json_object(
-                            'id', release_rows.row_id,
-                            'table', release_rows.table_name,
-                            'weight', release_rows.weight,
-                            'linear', release_rows.is_linear,
-                            'primary', release_rows.primary_reason,
-                            'counts', cast(release_rows.counts as json),
-                            'magnitudes', cast(release_rows.magnitudes as json)
-                        )
-                        order by release_rows.row_id
-                    ))
-                from release_rows
-            )
-        ) as release_document
+        {{ release_document_object(
+            [
+                ['k', k | int | string],
+                ['hierarchies', hierarchies_member],
+                ['populations', populations_member],
+                ['rows', rows_member],
+            ],
+            [['magnitude_rule', "'" ~ tojson(magnitude_rule) ~ "'"]]
+        ) }} as release_document
 ),
 
 {#- Materialized: the engine runs once, however often its result is read below. #}
 
 decided as {{ materialized_cte() }} (
-    select cast(release_protection(cast(document_assembled.release_document as string)) as json)
-        as decisions
+    select
+        release_protection({{ release_document_text('document_assembled.release_document') }})
+            as decisions
     from document_assembled
 ),
 
-rows_decided as (
-    select
-        unnest(
-            from_json(
-                decided.decisions -> 'rows',
-                '[{"id": "VARCHAR", "withheld": "BOOLEAN", "reason": "VARCHAR"}]'
-            )
-        ) as decision
-    from decided
-),
-
-magnitudes_decided as (
-    select
-        unnest(
-            from_json(
-                decided.decisions -> 'magnitudes',
-                '[{"id": "VARCHAR", "measure": "VARCHAR", "reason": "VARCHAR"}]'
-            )
-        ) as decision
+decisions_unnested as (
+    select {{ release_decisions_unnested('decided.decisions') }} as decision
     from decided
 ),
 
@@ -136,24 +137,13 @@ final as (
     select
         release_rows.table_name,
         release_rows.row_id,
-        cast(null as string) as measure,
-        rows_decided.decision.withheld as is_withheld,
-        rows_decided.decision.reason,
+        decisions_unnested.decision.measure,
+        decisions_unnested.decision.withheld as is_withheld,
+        decisions_unnested.decision.reason,
         release_rows.weight
-    from rows_decided
+    from decisions_unnested
     inner join release_rows
-        on rows_decided.decision.id = release_rows.row_id
-    union all
-    select
-        release_rows.table_name,
-        release_rows.row_id,
-        magnitudes_decided.decision.measure,
-        true as is_withheld,
-        magnitudes_decided.decision.reason,
-        release_rows.weight
-    from magnitudes_decided
-    inner join release_rows
-        on magnitudes_decided.decision.id = release_rows.row_id
+        on decisions_unnested.decision.id = release_rows.row_id
 )
 
 select * from final

@@ -50,12 +50,15 @@ customer_behavior as (
 paths_unioned as (
     select
         'age_band' as dimension,
-        [age_bands.age_band, age_bands.age_band_broad] as value_path
+        {{ dbt.array_construct(["age_bands.age_band", "age_bands.age_band_broad"]) }} as value_path
     from age_bands
     union all
     select
         'region' as dimension,
-        [members_described.region__detail, members_described.region__broad] as value_path
+        {{ dbt.array_construct([
+            "members_described.region__detail",
+            "members_described.region__broad",
+        ]) }} as value_path
     from members_described
     union all
     select
@@ -63,35 +66,40 @@ paths_unioned as (
             when 'tenure_days' then 'tenure_band'
             when 'lifetime_value_eur' then 'lifetime_value_band'
         end as dimension,
-        [generalization_bands.band, generalization_bands.broad_band] as value_path
+        {{ dbt.array_construct([
+            "generalization_bands.band",
+            "generalization_bands.broad_band",
+        ]) }} as value_path
     from generalization_bands
     union all
     select
         unknown_values.dimension,
-        ['unknown', 'unknown'] as value_path
+        {{ dbt.array_construct(["'unknown'", "'unknown'"]) }} as value_path
     from (
         values ('age_band'), ('region'), ('tenure_band'), ('lifetime_value_band')
     ) as unknown_values (dimension)
     union all
     select
         'primary_segment' as dimension,
-        [segment_definitions.segment_name] as value_path
+        {{ dbt.array_construct(["segment_definitions.segment_name"]) }} as value_path
     from segment_definitions
     where segment_definitions.is_exclusive
     union all
     select
         'primary_segment' as dimension,
-        ['no_primary_segment'] as value_path
+        {{ dbt.array_construct(["'no_primary_segment'"]) }} as value_path
     union all
     select
         'cohort_month' as dimension,
-        [cast(customer_behavior.first_purchase_cohort_month as string)] as value_path
+        {{ dbt.array_construct([
+            "cast(customer_behavior.first_purchase_cohort_month as string)",
+        ]) }} as value_path
     from customer_behavior
     where customer_behavior.first_purchase_cohort_month is not null
     union all
     select
         'interest_category' as dimension,
-        [interests.interest_category] as value_path
+        {{ dbt.array_construct(["interests.interest_category"]) }} as value_path
     from (
         values
         {%- for category in var('behavior_affinity_categories') + ['none'] %}

@@ -76,20 +76,22 @@ shared_members as (
     group by all
 ),
 
+{%- set dimensions = [['age_band', "'age_band'"], ['region', "'region'"]] %}
+
 containers as (
     select
         segment_sizes.segment_name,
         case
             when shared_members.outer_is_exclusive
-                then to_json({
-                    'population': 'analytics_buyers',
-                    'dimensions': { 'age_band': 'age_band', 'region': 'region' },
-                    'fixed': { 'primary_segment': shared_members.outer_segment }
-                })
-            else to_json({
-                'population': 'segment:' || shared_members.outer_segment,
-                'dimensions': { 'age_band': 'age_band', 'region': 'region' }
-            })
+                then {{ json_object_text([
+                    ['population', "'analytics_buyers'"],
+                    ['dimensions', dimensions],
+                    ['fixed', [['primary_segment', 'shared_members.outer_segment']]],
+                ]) }}
+            else {{ json_object_text([
+                ['population', "'segment:' || shared_members.outer_segment"],
+                ['dimensions', dimensions],
+            ]) }}
         end as container
     from segment_sizes
     inner join shared_members
@@ -99,10 +101,10 @@ containers as (
     union all
     select
         segment_sizes.segment_name,
-        to_json({
-            'population': 'analytics_buyers',
-            'dimensions': { 'age_band': 'age_band', 'region': 'region' }
-        }) as container
+        {{ json_object_text([
+            ['population', "'analytics_buyers'"],
+            ['dimensions', dimensions],
+        ]) }} as container
     from segment_sizes
     where segment_sizes.members = segment_sizes.buyers
 ),
@@ -110,15 +112,7 @@ containers as (
 final as (
     select
         'segment:' || segment_sizes.segment_name as population,
-        cast(
-            to_json(
-                coalesce(
-                    list(containers.container order by cast(containers.container as string))
-                        filter (where containers.container is not null),
-                    []
-                )
-            ) as string
-        ) as containers
+        {{ json_array_text('containers.container') }} as containers
     from segment_sizes
     left join containers
         on segment_sizes.segment_name = containers.segment_name
