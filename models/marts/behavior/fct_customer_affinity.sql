@@ -122,7 +122,7 @@ with
 final as (
     select
         shares_by_customer.customer_key,
-        shares_by_customer.window_spend_eur,
+        cast(shares_by_customer.window_spend_eur as decimal(38, 2)) as window_spend_eur,
         {%- for feature in features %}
         shares_by_customer.{{ feature }},
         {%- endfor %}

@@ -76,15 +76,15 @@ customer_affinity as (
 subjects_joined as (
     select
         subjects_in_scope.customer_key,
-        {{ as_of_date() }} - customers.signed_up_date as tenure_days,
+        cast({{ dbt.datediff('customers.signed_up_date', as_of_date(), 'day') }} as bigint) as tenure_days,
         aggregates.first_order_date,
         aggregates.last_order_date,
         coalesce(aggregates.lifetime_orders, 0) as lifetime_orders,
         coalesce(aggregates.lifetime_value_eur, 0) as lifetime_value_eur,
         coalesce(aggregates.orders_in_window, 0) as orders_in_window,
         coalesce(aggregates.value_in_window_eur, 0) as value_in_window_eur,
-        {{ as_of_date() }} - aggregates.last_order_date as recency_days,
-        {{ as_of_date() }} - aggregates.first_order_date as days_since_first_order,
+        cast({{ dbt.datediff('aggregates.last_order_date', as_of_date(), 'day') }} as bigint) as recency_days,
+        cast({{ dbt.datediff('aggregates.first_order_date', as_of_date(), 'day') }} as bigint) as days_since_first_order,
         aggregates.typical_days_between_orders,
         aggregates.peak_quarter,
         aggregates.peak_quarter_spend_share,
