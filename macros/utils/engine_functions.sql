@@ -76,3 +76,57 @@
 {% macro spark__integer_series(start, stop, column) -%}
     (select id as {{ column }} from range({{ start }}, {{ stop }}))
 {%- endmacro %}
+
+{#- Integer division of two whole-number expressions, rounded toward zero (DuckDB //, Spark div). #}
+{% macro integer_divide(dividend, divisor) -%}
+    {{ return(adapter.dispatch('integer_divide', 'privacy_segmentation')(dividend, divisor)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(dividend, divisor) -%}
+    ({{ dividend }}) // ({{ divisor }})
+{%- endmacro %}
+
+{% macro spark__integer_divide(dividend, divisor) -%}
+    ({{ dividend }}) div ({{ divisor }})
+{%- endmacro %}
+
+{#- A list of strings from SQL string literals `items` (already quoted): DuckDB's
+    varchar[], Spark's array<string>. #}
+{% macro string_array(items) -%}
+    {{ return(adapter.dispatch('string_array', 'privacy_segmentation')(items)) }}
+{%- endmacro %}
+
+{% macro default__string_array(items) -%}
+    [{{ items | join(', ') }}]::varchar[]
+{%- endmacro %}
+
+{% macro spark__string_array(items) -%}
+    cast(array({{ items | join(', ') }}) as array<string>)
+{%- endmacro %}
+
+{#- round(dividend / divisor, digits) as DuckDB computes it: DuckDB divides decimals and
+    integers as doubles and rounds the double (std::round of the value times 10^digits, half
+    away from zero), so 240.91 / 2 = 120.455, a double just below, gives 120.45. Spark's
+    decimal division is exact (120.46) and its round() of a double rounds the double's
+    decimal text: spark__rounded_quotient computes the same double and rounds it as DuckDB
+    does, so both engines give the same number. A decimal with `digits` decimals. #}
+{% macro rounded_quotient(dividend, divisor, digits) -%}
+    {{ return(adapter.dispatch('rounded_quotient', 'privacy_segmentation')(
+        dividend, divisor, digits)) }}
+{%- endmacro %}
+
+{% macro default__rounded_quotient(dividend, divisor, digits) -%}
+    round({{ dividend }} / {{ divisor }}, {{ digits }})
+{%- endmacro %}
+
+{% macro spark__rounded_quotient(dividend, divisor, digits) -%}
+    {%- set scale = '1' ~ ('0' * (digits | int)) -%}
+    {%- set scaled = 'abs(cast(' ~ dividend ~ ' as double) / cast(' ~ divisor
+        ~ ' as double) * ' ~ scale ~ 'D)' -%}
+    (cast(
+        signum(cast({{ dividend }} as double) / cast({{ divisor }} as double))
+        * case
+            when {{ scaled }} - floor({{ scaled }}) >= 0.5D then ceil({{ scaled }})
+            else floor({{ scaled }})
+        end as decimal(38, 0)) / {{ scale }})
+{%- endmacro %}

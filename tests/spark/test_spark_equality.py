@@ -1,7 +1,7 @@
 """A Spark build and a DuckDB build of the same data with the same key hold the same rows: every
 ported relation both engines build (typed_ tables, base_/stg_ views, quarantine, seeds, the
-pseudonymized and consent tables, the ported marts), compared row for row after reading Spark's copy from
-Parquet, and Spark's pseudonyms equal to HMAC-SHA256 recomputed in Python."""
+pseudonymized and consent tables, the ported marts), compared row for row after reading
+Spark's copy from Parquet, and Spark's pseudonyms equal to HMAC-SHA256 recomputed in Python."""
 
 from __future__ import annotations
 
@@ -45,14 +45,13 @@ def test_the_spark_selection_builds_staging_pseudonymized_consent_and_the_marts(
         "consent": 6,
         "behavior": 9,
         "audiences": 3,
-        "segments": 3,
         "contextual": 1,
-        "measurement": 2,
+        "measurement": 1,
     }
     for layer, models in layers.items():
         built = [r for r in built_relations if r.startswith(layer + ".")]
         assert len(built) == models, f"{layer}: {len(built)} relations, expected {models}"
-    assert len(built_relations) >= 74
+    assert len(built_relations) >= 70
 
 
 def test_every_ported_relation_is_equal_row_for_row(duckdb_build, spark_build, built_relations):

@@ -144,7 +144,8 @@ peak_quarters as (
         case
             when
                 window_value_eur > 0
-                then cast(round(quarter_value_eur / window_value_eur, 2) as decimal(3, 2))
+                then cast({{ rounded_quotient('quarter_value_eur', 'window_value_eur', 2) }}
+                    as decimal(3, 2))
         end as peak_quarter_spend_share
     from spend_by_quarter
     qualify row_number() over (
@@ -185,7 +186,8 @@ engagement_timing as (
     select
         customer_key,
         daypart as preferred_daypart,
-        cast(round(weekend_activity / total_activity, 2) as decimal(3, 2)) as weekend_activity_share
+        cast({{ rounded_quotient('weekend_activity', 'total_activity', 2) }} as decimal(3, 2))
+            as weekend_activity_share
     from activity_by_daypart
     qualify
         row_number() over (partition by customer_key order by activity_count desc, daypart asc) = 1
