@@ -132,7 +132,8 @@ kmeans_assignments as (
             "kmeans_clusters: on Spark, pass `inputs`, the SQL of the CTEs that define"
             ~ " points and initial_centroids (each iteration is a query run from them)") }}
     {%- endif -%}
-    {%- set centroids = 'select * from kmeans_centroids_0' -%}
+    {#- a dict, not a variable: a `set` inside a for loop does not outlive the iteration #}
+    {%- set state = {'centroids': 'select * from kmeans_centroids_0'} -%}
     {%- if execute -%}
         {%- set start -%}
             with {{ inputs }}
@@ -144,20 +145,22 @@ kmeans_assignments as (
             from initial_centroids
             order by cluster_id
         {%- endset -%}
-        {%- set centroids = kmeans_centroids_literal(features, run_query(start)) -%}
+        {%- do state.update(
+            {'centroids': kmeans_centroids_literal(features, run_query(start))}) -%}
         {%- for step in range(1, iterations) -%}
             {%- set moved -%}
                 with {{ inputs }},
-                kmeans_centroids_previous as ({{ centroids }}),
+                kmeans_centroids_previous as ({{ state.centroids }}),
                 {{ kmeans_step_sql(features, 'kmeans_centroids_previous') }}
                 select * from kmeans_centroids_moved
                 order by cluster_id
             {%- endset -%}
-            {%- set centroids = kmeans_centroids_literal(features, run_query(moved)) -%}
+            {%- do state.update(
+                {'centroids': kmeans_centroids_literal(features, run_query(moved))}) -%}
         {%- endfor -%}
     {%- endif -%}
 kmeans_centroids_last as (
-    {{ centroids }}
+    {{ state.centroids }}
 ),
 {{ kmeans_step_sql(features, 'kmeans_centroids_last') }},
 
