@@ -120,11 +120,37 @@
 {%- endmacro %}
 
 {% macro spark__rounded_quotient(dividend, divisor, digits) -%}
+    {{ spark_round_like_duckdb(
+        'cast(' ~ dividend ~ ' as double) / cast(' ~ divisor ~ ' as double)', digits) }}
+{%- endmacro %}
+
+{#- round(avg(column), digits) as DuckDB computes it: DuckDB's avg of a decimal is a double
+    (the exact sum divided in extended precision), rounded as above; Spark's avg of a decimal
+    is an exact decimal, which rounds a tie (0.02875) up where DuckDB's double may round it
+    down. spark__rounded_average takes the exact mean to the nearest double and rounds that
+    as DuckDB does. #}
+{% macro rounded_average(column, digits) -%}
+    {{ return(adapter.dispatch('rounded_average', 'privacy_segmentation')(column, digits)) }}
+{%- endmacro %}
+
+{% macro default__rounded_average(column, digits) -%}
+    round(avg({{ column }}), {{ digits }})
+{%- endmacro %}
+
+{% macro spark__rounded_average(column, digits) -%}
+    {{ spark_round_like_duckdb(
+        'cast(cast(sum(' ~ column ~ ') as decimal(20, 2)) / cast(count(' ~ column
+        ~ ') as decimal(20, 0)) as double)', digits) }}
+{%- endmacro %}
+
+{#- Spark: the double `value` rounded to `digits` decimals as DuckDB's round(double) does
+    (std::round of value times 10^digits, half away from zero, from the double itself; Spark's
+    round() of a double rounds its decimal text), as an exact decimal. #}
+{% macro spark_round_like_duckdb(value, digits) -%}
     {%- set scale = '1' ~ ('0' * (digits | int)) -%}
-    {%- set scaled = 'abs(cast(' ~ dividend ~ ' as double) / cast(' ~ divisor
-        ~ ' as double) * ' ~ scale ~ 'D)' -%}
+    {%- set scaled = 'abs((' ~ value ~ ') * ' ~ scale ~ 'D)' -%}
     (cast(
-        signum(cast({{ dividend }} as double) / cast({{ divisor }} as double))
+        signum({{ value }})
         * case
             when {{ scaled }} - floor({{ scaled }}) >= 0.5D then ceil({{ scaled }})
             else floor({{ scaled }})
