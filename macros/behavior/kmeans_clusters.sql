@@ -262,13 +262,14 @@ kmeans_centroids_moved as (
 {#
     A weighted mean rounded to six decimals, the centroids' arithmetic, the
     same number on both engines. DuckDB divides a decimal sum as a double
-    and rounds the double (std::round of the value times 10^6): a mean that
+    and rounds the double's exact value (half away from zero): a mean that
     lies exactly halfway at the seventh decimal, say 5.51 / 32 = 0.1721875,
     may round down, its double being just below. Spark's exact decimal
     division rounds it up, and Spark's round() of a double rounds the
     double's shortest decimal text: both differ from DuckDB on such ties
     (measured: 11 of 115 buyers in another cluster). spark__kmeans_mean
-    computes the same double and rounds it as DuckDB does.
+    computes the same double and rounds it as DuckDB does
+    (spark_round_like_duckdb).
 #}
 {% macro kmeans_mean(weighted_sum, weight) -%}
     {{ return(adapter.dispatch('kmeans_mean', 'privacy_segmentation')(weighted_sum, weight)) }}
@@ -279,11 +280,6 @@ kmeans_centroids_moved as (
 {%- endmacro %}
 
 {% macro spark__kmeans_mean(weighted_sum, weight) -%}
-    {%- set scaled = '(cast(' ~ weighted_sum ~ ' as double) / cast(' ~ weight
-        ~ ' as double) * 1000000D)' -%}
-    (cast(
-        case
-            when {{ scaled }} - floor({{ scaled }}) >= 0.5D then ceil({{ scaled }})
-            else floor({{ scaled }})
-        end as decimal(18, 0)) / 1000000)
+    {{ spark_round_like_duckdb(
+        'cast(' ~ weighted_sum ~ ' as double) / cast(' ~ weight ~ ' as double)', 6) }}
 {%- endmacro %}
