@@ -44,7 +44,7 @@ def test_the_spark_selection_builds_staging_pseudonymized_consent_and_the_marts(
         "pseudonymized": 8,
         "consent": 6,
         "behavior": 9,
-        "audiences": 3,
+        "audiences": 4,  # with the seed trigger_definitions
         "contextual": 1,
         "measurement": 1,
     }
