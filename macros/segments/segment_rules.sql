@@ -43,7 +43,7 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- set columns_sql = '[' ~ (allowed | join(', ')) ~ ']::varchar[]' -%}
+    {%- set columns_sql = string_array(allowed) -%}
     {%- set checked = run_query(
         "select priority, segment_name, "
         ~ "segment_rule_problems(rule, " ~ columns_sql ~ ") as problems, "

@@ -1,6 +1,6 @@
 """A Spark build and a DuckDB build of the same data with the same key hold the same rows: every
 ported relation both engines build (typed_ tables, base_/stg_ views, quarantine, seeds, the
-pseudonymized and consent tables, the contextual sessions and their release cells), compared
+pseudonymized and consent tables, the ported marts, the contextual release cells), compared
 row for row after reading Spark's copy from Parquet, and Spark's pseudonyms equal to
 HMAC-SHA256 recomputed in Python."""
 
@@ -42,19 +42,25 @@ def differences(duckdb_build, spark_build, relation: str) -> tuple[int, int, int
     return only_duckdb[0], only_spark[0], rows[0]
 
 
-def test_the_spark_selection_builds_staging_pseudonymized_consent_and_contextual_cells(
-    built_relations,
-):
+def test_the_spark_selection_builds_staging_pseudonymized_consent_and_the_marts(built_relations):
     # What the selection holds: a change to selectors.yml that drops a layer shows here.
     assert "staging.typed_shop__customers" in built_relations
     assert "staging.stg_quarantine__summary" in built_relations
-    layers = {"pseudonymized": 8, "consent": 6}
+    assert "behavior.fct_customer_affinity" in built_relations  # k-means, one query a step
+    layers = {
+        "pseudonymized": 8,
+        "consent": 6,
+        "behavior": 9,
+        "audiences": 4,  # with the seed trigger_definitions
+        "contextual": 2,  # the sessions and the release cells of the contextual audiences
+        "measurement": 1,
+    }
     for layer, models in layers.items():
         built = [r for r in built_relations if r.startswith(layer + ".")]
         assert len(built) == models, f"{layer}: {len(built)} relations, expected {models}"
     # The release chain's first candidates model, with its magnitude statistics (JSON).
     assert "contextual.int_contextual_cells_suppressed" in built_relations
-    assert len(built_relations) >= 58
+    assert len(built_relations) >= 72
 
 
 def test_every_ported_relation_is_equal_row_for_row(duckdb_build, spark_build, built_relations):

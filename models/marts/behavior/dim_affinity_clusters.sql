@@ -22,7 +22,7 @@ clusters_averaged as (
         affinity_cluster_id,
         count(distinct customer_key) as member_count,
         {%- for category in categories %}
-        cast(round(avg({{ category }}_spend_share), 4) as decimal(5, 4))
+        cast({{ rounded_average(category ~ '_spend_share', 4) }} as decimal(5, 4))
             as {{ category }}_spend_share{{ ',' if not loop.last }}
         {%- endfor %}
     from customer_affinity

@@ -60,7 +60,7 @@ shares_by_customer as (
         customer_key,
         window_spend_eur,
         {%- for category in categories + ['other'] %}
-        cast(round({{ category }}_spend / window_spend_eur, 2) as decimal(3, 2))
+        cast({{ rounded_quotient(category ~ '_spend', 'window_spend_eur', 2) }} as decimal(3, 2))
             as {{ category }}_spend_share{{ ',' if not loop.last }}
         {%- endfor %}
     from spend_by_customer
@@ -92,7 +92,7 @@ initial_centroids as (
     select
         1 as cluster_id,
         {%- for feature in features %}
-        round(sum(weight * {{ feature }}) / sum(weight), 6)
+        {{ kmeans_mean('sum(weight * ' ~ feature ~ ')', 'sum(weight)') }}
             as {{ feature }}{{ ',' if not loop.last }}
         {%- endfor %}
     from points
@@ -122,7 +122,7 @@ with
 final as (
     select
         shares_by_customer.customer_key,
-        shares_by_customer.window_spend_eur,
+        cast(shares_by_customer.window_spend_eur as decimal(38, 2)) as window_spend_eur,
         {%- for feature in features %}
         shares_by_customer.{{ feature }},
         {%- endfor %}

@@ -76,15 +76,18 @@ customer_affinity as (
 subjects_joined as (
     select
         subjects_in_scope.customer_key,
-        {{ as_of_date() }} - customers.signed_up_date as tenure_days,
+        cast({{ dbt.datediff('customers.signed_up_date', as_of_date(), 'day') }} as bigint)
+            as tenure_days,
         aggregates.first_order_date,
         aggregates.last_order_date,
         coalesce(aggregates.lifetime_orders, 0) as lifetime_orders,
         coalesce(aggregates.lifetime_value_eur, 0) as lifetime_value_eur,
         coalesce(aggregates.orders_in_window, 0) as orders_in_window,
         coalesce(aggregates.value_in_window_eur, 0) as value_in_window_eur,
-        {{ as_of_date() }} - aggregates.last_order_date as recency_days,
-        {{ as_of_date() }} - aggregates.first_order_date as days_since_first_order,
+        cast({{ dbt.datediff('aggregates.last_order_date', as_of_date(), 'day') }} as bigint)
+            as recency_days,
+        cast({{ dbt.datediff('aggregates.first_order_date', as_of_date(), 'day') }} as bigint)
+            as days_since_first_order,
         aggregates.typical_days_between_orders,
         aggregates.peak_quarter,
         aggregates.peak_quarter_spend_share,
@@ -119,12 +122,15 @@ subjects_joined as (
 buyers_scored as (
     select
         customer_key,
-        (5 * count(*) over (order by recency_days desc) + count(*) over () - 1)
-            // count(*) over () as recency_score,
-        (5 * count(*) over (order by orders_in_window) + count(*) over () - 1)
-            // count(*) over () as frequency_score,
-        (5 * count(*) over (order by value_in_window_eur) + count(*) over () - 1)
-            // count(*) over () as monetary_score
+        {{ integer_divide(
+            '5 * count(*) over (order by recency_days desc) + count(*) over () - 1',
+            'count(*) over ()') }} as recency_score,
+        {{ integer_divide(
+            '5 * count(*) over (order by orders_in_window) + count(*) over () - 1',
+            'count(*) over ()') }} as frequency_score,
+        {{ integer_divide(
+            '5 * count(*) over (order by value_in_window_eur) + count(*) over () - 1',
+            'count(*) over ()') }} as monetary_score
     from subjects_joined
     where lifetime_orders > 0
 ),
@@ -147,9 +153,11 @@ final as (
             when subjects_joined.lifetime_orders > 0
                 then
                     cast(
-                        round(
-                            subjects_joined.lifetime_value_eur / subjects_joined.lifetime_orders, 2
-                        )
+                        {{ rounded_quotient(
+                            'subjects_joined.lifetime_value_eur',
+                            'subjects_joined.lifetime_orders',
+                            2
+                        ) }}
                     as decimal(14, 2))
         end as average_order_value_eur,
         cast(buyers_scored.recency_score as integer) as recency_score,
@@ -184,12 +192,14 @@ final as (
         subjects_joined.emails_received,
         case
             when subjects_joined.emails_received > 0
-                then cast(round(subjects_joined.emails_opened / subjects_joined.emails_received, 2)
+                then cast({{ rounded_quotient(
+                    'subjects_joined.emails_opened', 'subjects_joined.emails_received', 2) }}
                     as decimal(3, 2))
         end as email_open_rate,
         case
             when subjects_joined.emails_received > 0
-                then cast(round(subjects_joined.emails_clicked / subjects_joined.emails_received, 2)
+                then cast({{ rounded_quotient(
+                    'subjects_joined.emails_clicked', 'subjects_joined.emails_received', 2) }}
                     as decimal(3, 2))
         end as email_click_rate,
         subjects_joined.carts_started,

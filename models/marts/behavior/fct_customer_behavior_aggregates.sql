@@ -74,7 +74,8 @@ email_events as (
 retention_days as (
     select
         {%- for category in ['orders', 'web_events', 'email_events'] %}
-        cast({{ as_of_date() }} - {{ retention_start(category) }} as integer) as {{ category }}
+        cast({{ dbt.datediff(retention_start(category), as_of_date(), 'day') }} as integer)
+            as {{ category }}
         {{- ',' if not loop.last }}
         {%- endfor %}
 ),
@@ -103,8 +104,9 @@ orders_summarized as (
 order_gaps as (
     select
         customer_key,
-        ordered_date - lag(ordered_date) over (partition by customer_key order by ordered_date)
-            as days_since_previous_order
+        cast({{ dbt.datediff(
+            'lag(ordered_date) over (partition by customer_key order by ordered_date)',
+            'ordered_date', 'day') }} as bigint) as days_since_previous_order
     from (
         select distinct
             customer_key,
@@ -138,11 +140,12 @@ spend_by_quarter as (
 peak_quarters as (
     select
         customer_key,
-        order_quarter as peak_quarter,
+        cast(order_quarter as bigint) as peak_quarter,
         case
             when
                 window_value_eur > 0
-                then cast(round(quarter_value_eur / window_value_eur, 2) as decimal(3, 2))
+                then cast({{ rounded_quotient('quarter_value_eur', 'window_value_eur', 2) }}
+                    as decimal(3, 2))
         end as peak_quarter_spend_share
     from spend_by_quarter
     qualify row_number() over (
@@ -183,7 +186,8 @@ engagement_timing as (
     select
         customer_key,
         daypart as preferred_daypart,
-        cast(round(weekend_activity / total_activity, 2) as decimal(3, 2)) as weekend_activity_share
+        cast({{ rounded_quotient('weekend_activity', 'total_activity', 2) }} as decimal(3, 2))
+            as weekend_activity_share
     from activity_by_daypart
     qualify
         row_number() over (partition by customer_key order by activity_count desc, daypart asc) = 1
@@ -279,9 +283,11 @@ final as (
         orders_summarized.first_order_date,
         orders_summarized.last_order_date,
         coalesce(orders_summarized.lifetime_orders, 0) as lifetime_orders,
-        coalesce(orders_summarized.lifetime_value_eur, 0) as lifetime_value_eur,
+        cast(coalesce(orders_summarized.lifetime_value_eur, 0) as decimal(38, 2))
+            as lifetime_value_eur,
         coalesce(orders_summarized.orders_in_window, 0) as orders_in_window,
-        coalesce(orders_summarized.value_in_window_eur, 0) as value_in_window_eur,
+        cast(coalesce(orders_summarized.value_in_window_eur, 0) as decimal(38, 2))
+            as value_in_window_eur,
         order_gaps_summarized.typical_days_between_orders,
         peak_quarters.peak_quarter,
         peak_quarters.peak_quarter_spend_share,

@@ -28,7 +28,8 @@ rules_matched as (
     select
         customer_behavior.customer_key,
         {{ segment.priority }} as segment_priority
-    from customer_behavior
+    {#- the alias keeps Spark from reading `where (column)` as a table alias with columns #}
+    from customer_behavior as customer_behavior
     where ({{ segment.sql }})
     {%- if not loop.last %}
     union all

@@ -18,7 +18,7 @@ subjects_in_scope as (
 trigger_purposes as (
     select
         trigger_type,
-        unnest(string_split(trim(consent_purposes), ' ')) as consent_purpose
+        {{ split_rows('trim(consent_purposes)', ' ') }} as consent_purpose
     from {{ definitions }}
 ),
 
