@@ -179,3 +179,18 @@ def _base_env() -> dict[str, str]:
 def base_env() -> dict[str, str]:
     """What a child process of the tier inherits: the tools' paths, nothing of the project."""
     return _base_env()
+
+
+@pytest.fixture(scope="session")
+def erased_customer_ids(duckdb_build) -> list:
+    """Raw customer_id of every customer with an accepted erasure request (the DuckDB build's
+    staging); never empty: the generated data has erasures."""
+    erased = [
+        row[0]
+        for row in duckdb_build.query(
+            "select customer_id from staging.stg_preference_center__erasure_requests "
+            "where request_status in ('received', 'completed')"
+        )
+    ]
+    assert erased
+    return erased

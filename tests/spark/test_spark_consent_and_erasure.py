@@ -116,17 +116,9 @@ def test_no_withdrawn_or_outdated_grant_is_a_consented_subject_on_spark(spark_ra
     assert checked & consented(spark_build, f"broken.{CONSENTED}")
 
 
-def erased_pseudonyms(duckdb_build) -> set[str]:
-    """customer_key of every customer with an accepted erasure request, and order_key of their
-    orders (from the DuckDB build's staging)."""
-    erased = [
-        row[0]
-        for row in duckdb_build.query(
-            "select customer_id from staging.stg_preference_center__erasure_requests "
-            "where request_status in ('received', 'completed')"
-        )
-    ]
-    assert erased
+def erased_pseudonyms(duckdb_build, erased: list) -> set[str]:
+    """customer_key of every customer of `erased` (raw ids), and order_key of their orders
+    (from the DuckDB build's staging)."""
     listed = ", ".join(str(int(customer_id)) for customer_id in erased)
     orders = duckdb_build.query(
         f"select distinct order_id from staging.typed_shop__orders where customer_id in ({listed})"
@@ -158,9 +150,9 @@ def erased_rows_by_relation(spark_build, relations: list[str], keys: set[str], p
 
 
 def test_erased_subjects_pseudonyms_are_in_no_pseudonymized_or_consent_table_on_spark(
-    duckdb_build, spark_build, built_relations
+    duckdb_build, spark_build, built_relations, erased_customer_ids
 ):
-    keys = erased_pseudonyms(duckdb_build)
+    keys = erased_pseudonyms(duckdb_build, erased_customer_ids)
     relations = [r for r in built_relations if r.split(".")[0] in ("pseudonymized", "consent")]
     found = erased_rows_by_relation(spark_build, relations, keys)
     # Every table keyed by subject or order is checked (the registry and erasure log are not).
@@ -174,7 +166,7 @@ def test_erased_subjects_pseudonyms_are_in_no_pseudonymized_or_consent_table_on_
 
 
 def test_the_spark_purges_remove_erased_subjects_that_staging_let_through(
-    duckdb_build, spark_build
+    duckdb_build, spark_build, erased_customer_ids
 ):
     """The copy whose staging keeps erased subjects: its stg_shop__customers holds them, and
     the Spark purge hooks (spark__delete_where: a copy and INSERT OVERWRITE) leave none in
@@ -200,6 +192,9 @@ def test_the_spark_purges_remove_erased_subjects_that_staging_let_through(
         "pseudonymized.int_orders_pseudonymized",
     ]
     found = erased_rows_by_relation(
-        spark_build, relations, erased_pseudonyms(duckdb_build), prefix="unfiltered."
+        spark_build,
+        relations,
+        erased_pseudonyms(duckdb_build, erased_customer_ids),
+        prefix="unfiltered.",
     )
     assert found == dict.fromkeys(relations, 0)

@@ -122,19 +122,12 @@ def test_duplicate_ids_resolve_to_the_same_winner(duckdb_build, spark_build, rel
 
 
 def test_erased_subjects_raw_rows_are_tombstones_on_spark_and_stay_without_the_purge(
-    duckdb_build, spark_build
+    spark_build, erased_customer_ids
 ):
     """The Spark purge (spark__purge_erased_raw_rows, INSERT OVERWRITE) leaves only tombstones
     of erased customers in typed_shop__customers; the project copy without it keeps their
     names and emails. Counts only."""
-    erased = [
-        row[0]
-        for row in duckdb_build.query(
-            "select customer_id from staging.stg_preference_center__erasure_requests "
-            "where request_status in ('received', 'completed')"
-        )
-    ]
-    assert erased
+    erased = erased_customer_ids
     assert spark_build.report["broken_build_succeeded"]
     listed = ", ".join(str(int(customer_id)) for customer_id in erased)
     counts = {}
