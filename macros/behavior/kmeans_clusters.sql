@@ -50,56 +50,7 @@ kmeans_centroids_0 as materialized (
     from initial_centroids
 ),
 {% for step in range(1, iterations + 1) %}
-kmeans_distances_{{ step }} as (
-    select
-        points.point_id,
-        points.weight,
-        centroids.cluster_id,
-        {% for feature in features -%}
-        (points.{{ feature }} - centroids.{{ feature }})
-        * (points.{{ feature }} - centroids.{{ feature }})
-        {{- ' +' if not loop.last }}
-        {% endfor -%}
-        as distance
-    from points
-    cross join kmeans_centroids_{{ step - 1 }} as centroids
-),
-
-kmeans_assignments_{{ step }} as materialized (
-    select
-        point_id,
-        weight,
-        cluster_id,
-        distance
-    from kmeans_distances_{{ step }}
-    qualify row_number() over (partition by point_id order by distance, cluster_id) = 1
-),
-
-{%- if step < iterations %}
-
-kmeans_centroids_{{ step }} as materialized (
-    select
-        previous.cluster_id,
-        {%- for feature in features %}
-        coalesce(moved.{{ feature }}, previous.{{ feature }})
-            as {{ feature }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from kmeans_centroids_{{ step - 1 }} as previous
-    left join (
-        select
-            assignments.cluster_id,
-            {%- for feature in features %}
-            cast(round(sum(assignments.weight * points.{{ feature }}) / sum(assignments.weight), 6)
-                as decimal(9, 6)) as {{ feature }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from kmeans_assignments_{{ step }} as assignments
-        inner join points
-            on assignments.point_id = points.point_id
-        group by assignments.cluster_id
-    ) as moved
-        on previous.cluster_id = moved.cluster_id
-),
-{%- endif %}
+{{ kmeans_step_sql(features, 'kmeans_centroids_' ~ (step - 1), step, moved=step < iterations) }},
 {% endfor %}
 kmeans_assignments as (
     select
@@ -151,8 +102,8 @@ kmeans_assignments as (
             {%- set moved -%}
                 with {{ inputs }},
                 kmeans_centroids_previous as ({{ state.centroids }}),
-                {{ kmeans_step_sql(features, 'kmeans_centroids_previous') }}
-                select * from kmeans_centroids_moved
+                {{ kmeans_step_sql(features, 'kmeans_centroids_previous', 'step') }}
+                select * from kmeans_centroids_step
                 order by cluster_id
             {%- endset -%}
             {%- do state.update(
@@ -162,7 +113,7 @@ kmeans_assignments as (
 kmeans_centroids_last as (
     {{ state.centroids }}
 ),
-{{ kmeans_step_sql(features, 'kmeans_centroids_last') }},
+{{ kmeans_step_sql(features, 'kmeans_centroids_last', 'step', moved=false) }},
 
 kmeans_assignments as (
     select
@@ -174,15 +125,18 @@ kmeans_assignments as (
 {%- endmacro %}
 
 {#
-    One Lloyd step of spark__kmeans_clusters, as CTEs (no trailing comma):
-    kmeans_assignments_step (each point's nearest centroid of `centroids`,
-    a tie to the lower cluster_id) and kmeans_centroids_moved (each
-    cluster's weighted mean of its points rounded to six decimals by
-    kmeans_mean, or its centroid if it lost all its points), with DuckDB's
-    arithmetic.
+    One Lloyd step of kmeans_clusters, as CTEs named by `step` (no trailing
+    comma): kmeans_distances_<step>, kmeans_assignments_<step> (each point's
+    nearest centroid of the relation `centroids`, a tie to the lower
+    cluster_id) and, when `moved`, kmeans_centroids_<step> (each cluster's
+    weighted mean of its points rounded to six decimals by kmeans_mean, or
+    its centroid if it lost all its points). The assignments and centroids
+    are materialized where the engine has the keyword (materialized_cte):
+    the next step reads them once instead of re-deriving the chain. DuckDB
+    unrolls every step with it; Spark runs it once per iteration.
 #}
-{% macro kmeans_step_sql(features, centroids) -%}
-kmeans_distances_step as (
+{% macro kmeans_step_sql(features, centroids, step, moved=true) -%}
+kmeans_distances_{{ step }} as (
     select
         points.point_id,
         points.weight,
@@ -197,7 +151,7 @@ kmeans_distances_step as (
     cross join {{ centroids }} as centroids
 ),
 
-kmeans_assignments_step as (
+kmeans_assignments_{{ step }} as {{ materialized_cte() }} (
     select
         point_id,
         weight,
@@ -207,12 +161,13 @@ kmeans_assignments_step as (
         select
             *,
             row_number() over (partition by point_id order by distance, cluster_id) as distance_rank
-        from kmeans_distances_step
+        from kmeans_distances_{{ step }}
     ) as ranked
     where distance_rank = 1
-),
+)
+{%- if moved %},
 
-kmeans_centroids_moved as (
+kmeans_centroids_{{ step }} as {{ materialized_cte() }} (
     select
         previous.cluster_id,
         {%- for feature in features %}
@@ -228,13 +183,14 @@ kmeans_centroids_moved as (
                 'sum(assignments.weight * points.' ~ feature ~ ')', 'sum(assignments.weight)')
             }} as decimal(9, 6)) as {{ feature }}{{ ',' if not loop.last }}
             {%- endfor %}
-        from kmeans_assignments_step as assignments
+        from kmeans_assignments_{{ step }} as assignments
         inner join points
             on assignments.point_id = points.point_id
         group by assignments.cluster_id
     ) as moved
         on previous.cluster_id = moved.cluster_id
 )
+{%- endif %}
 {%- endmacro %}
 
 {#
