@@ -313,10 +313,7 @@ checked as (
                 case
                     {%- for column, parent in spec.foreign_keys.items() %}
                     when typed_rows.{{ column }} is not null
-                        and typed_rows.{{ column }} not in (
-                            select {{ column }} from {{ ref(parent) }}
-                            where _reject_reason is null
-                        )
+                        and known_{{ loop.index }}.{{ column }} is null
                         then 'orphan_fk'
                     {%- endfor %}
                     when false then 'none'
@@ -324,6 +321,18 @@ checked as (
             )
         end as _check_reason
     from typed_rows
+    {#- A left join to the parent's valid keys, not `not in (subquery)`: inside a CASE,
+        Spark plans NOT IN as a nested loop over both tables (a 100k-customer build spent
+        15 minutes on one table). Valid parent keys are never NULL (a NULL id is rejected as
+        null_id or wrong_type), so the join means what NOT IN means. #}
+    {%- for column, parent in spec.foreign_keys.items() %}
+    left join (
+        select distinct {{ column }}
+        from {{ ref(parent) }}
+        where _reject_reason is null and {{ column }} is not null
+    ) as known_{{ loop.index }}
+        on typed_rows.{{ column }} = known_{{ loop.index }}.{{ column }}
+    {%- endfor %}
 ),
 
 deduplicated as (
