@@ -137,6 +137,6 @@ def test_a_failed_spark_build_is_not_imported_and_the_warehouse_stays(
     before = previous.read_bytes()
     returncode, output = run_import(spark_build, spark_raw, base_env, tmp_path, results)
     assert returncode == 2, output[-2000:]
-    assert f"did not pass (1 failed or skipped, first {failing['unique_id']})" in output
+    assert f"did not pass (1 failed or skipped, first {failing['unique_id']} (fail))" in output
     assert previous.read_bytes() == before
     assert not (tmp_path / ".spark-import").exists()
