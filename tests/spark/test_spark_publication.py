@@ -141,15 +141,23 @@ def test_both_builds_publish_every_table(from_spark, from_duckdb):
         assert manifest["audit_status"] == "pass"
         assert manifest["build_id"] == published.audit["build_id"]
         with duckdb.connect(str(published.current / "segments.duckdb"), read_only=True) as con:
-            tables = sorted(r[0] for r in con.execute("select table_name from duckdb_tables()"))
+            held = con.execute("select table_name from duckdb_tables()").fetchall()
+        tables = sorted(row[0] for row in held)
         assert tables == PUBLISHED
         parquet = sorted(p.stem for p in (published.current / "parquet").glob("*.parquet"))
         assert parquet == PUBLISHED
 
 
+# On the tier's small data (400 customers) every cell of the contextual audiences is below k
+# and withheld, on both engines: their candidates, withheld or not, are compared row for row
+# in test_spark_equality (contextual.int_contextual_cells_suppressed).
+MAY_BE_EMPTY = {"rpt_contextual_audiences"}
+
+
 def published_differences(from_spark: Published, from_duckdb: Published) -> dict:
     """Published table (file kind) -> (rows only in DuckDB's, rows only in Spark's, rows) of
-    the two publications, as multisets, for every table that differs or is empty."""
+    the two publications, as multisets, for every table that differs or is empty (but
+    MAY_BE_EMPTY)."""
     unequal = {}
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
@@ -171,7 +179,7 @@ def published_differences(from_spark: Published, from_duckdb: Published) -> dict
                 only_theirs = con.execute(
                     f"select count(*) from (from {theirs} except all from {ours})"
                 ).fetchone()[0]
-                if only_ours or only_theirs or rows == 0:
+                if only_ours or only_theirs or (rows == 0 and table not in MAY_BE_EMPTY):
                     unequal[f"{table} ({kind})"] = (only_ours, only_theirs, rows)
     return unequal
 
@@ -186,6 +194,6 @@ def test_spark_publishes_what_duckdb_publishes_row_for_row(from_spark, from_duck
             shapes = [con.execute(f"describe {db}.{table}").fetchall() for db in ("ours", "theirs")]
             assert shapes[0] == shapes[1], f"{table}: columns differ"
     # Counts only, never values: (rows only in DuckDB's, rows only in Spark's, rows). Empty
-    # tables are listed too: equal by being empty would prove nothing.
+    # tables are listed too (but MAY_BE_EMPTY): equal by being empty would prove nothing.
     unequal = published_differences(from_spark, from_duckdb)
     assert not unequal, f"published tables that differ between the engines: {unequal}"
