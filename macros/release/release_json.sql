@@ -275,3 +275,18 @@
 {% macro spark__json_array_text(expression) -%}
     '[' || array_join(array_sort(collect_list({{ expression }})), ',') || ']'
 {%- endmacro %}
+
+{#- Text of one statistic (`field`: sum, contributors, top1, top2) of `measure` in a
+    magnitude_statistics column, NULL when absent. #}
+{% macro magnitude_statistic(statistics, measure, field) -%}
+    {{ return(adapter.dispatch('magnitude_statistic', 'privacy_segmentation')(
+        statistics, measure, field)) }}
+{%- endmacro %}
+
+{% macro default__magnitude_statistic(statistics, measure, field) -%}
+    (json_extract({{ statistics }}, '$.{{ measure }}') ->> '{{ field }}')
+{%- endmacro %}
+
+{% macro spark__magnitude_statistic(statistics, measure, field) -%}
+    get_json_object({{ statistics }}, '$.{{ measure }}.{{ field }}')
+{%- endmacro %}

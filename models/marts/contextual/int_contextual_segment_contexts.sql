@@ -32,7 +32,8 @@ rules_matched as (
         contextual_audiences.context_name,
         contextual_audiences.interest_category,
         contextual_audiences.cell_level
-    from contextual_audiences
+    {#- the alias keeps Spark from reading `where (column)` as a table alias with columns #}
+    from contextual_audiences as contextual_audiences
     where ({{ segment.sql }})
     {%- if not loop.last %}
     union all

@@ -151,16 +151,21 @@ final as (
         rows_unioned.cell_level,
         rows_unioned.segment_name,
         cast(rows_unioned.member_count as integer) as member_count,
-        cast(round(rows_unioned.lifetime_orders / nullif(rows_unioned.member_count, 0), 2)
+        {#- DuckDB divides these decimals as doubles and rounds the double (887.175 is
+            887.17); rounded_quotient does the same on Spark. #}
+        cast({{ rounded_quotient(
+            'rows_unioned.lifetime_orders', 'nullif(rows_unioned.member_count, 0)', 2) }}
             as decimal(10, 2)) as orders_per_member,
-        cast(round(rows_unioned.lifetime_value_eur / nullif(rows_unioned.member_count, 0), 2)
+        cast({{ rounded_quotient(
+            'rows_unioned.lifetime_value_eur', 'nullif(rows_unioned.member_count, 0)', 2) }}
             as decimal(14, 2)) as observed_value_per_member_eur,
-        cast(round(rows_unioned.value_in_window_eur / nullif(rows_unioned.member_count, 0), 2)
+        cast({{ rounded_quotient(
+            'rows_unioned.value_in_window_eur', 'nullif(rows_unioned.member_count, 0)', 2) }}
             as decimal(14, 2)) as window_value_per_member_eur,
-        cast(round(
-            (rows_unioned.lifetime_value_eur
-                + {{ years }} * {{ annualize }} * rows_unioned.value_in_window_eur)
-            / nullif(rows_unioned.member_count, 0), 2) as decimal(14, 2))
+        cast({{ rounded_quotient(
+            '(rows_unioned.lifetime_value_eur + ' ~ years ~ ' * ' ~ annualize
+                ~ ' * rows_unioned.value_in_window_eur)',
+            'nullif(rows_unioned.member_count, 0)', 2) }} as decimal(14, 2))
             as projected_value_per_member_eur,
         cast(rows_unioned.magnitude_statistics as string) as magnitude_statistics,
         rows_unioned.is_suppressed,

@@ -109,7 +109,8 @@ with
         count(*) filter (where is_suppressed) as suppressed_cells,
         {%- else %}
         count(*) filter (where is_suppressed) as suppressed_records,
-        count(distinct [{{ table.quasi_identifiers | join(', ') }}]) filter (where is_suppressed)
+        count(distinct {{ dbt.array_construct(table.quasi_identifiers) }})
+            filter (where is_suppressed)
             as suppressed_cells,
         {%- endif %}
         {%- for level in table.levels %}
@@ -196,12 +197,14 @@ final as (
         cast(risks_unioned.records as bigint) as records,
         cast(risks_unioned.equivalence_classes as bigint) as equivalence_classes,
         cast(risks_unioned.smallest_class_size as bigint) as smallest_class_size,
-        cast(round(1.0 / risks_unioned.smallest_class_size, 4) as decimal(5, 4))
-            as max_prosecutor_risk,
-        cast(round(risks_unioned.equivalence_classes / nullif(risks_unioned.records, 0), 4)
+        cast({{ rounded_quotient('1.0', 'risks_unioned.smallest_class_size', 4) }}
+            as decimal(5, 4)) as max_prosecutor_risk,
+        cast({{ rounded_quotient(
+            'risks_unioned.equivalence_classes', 'nullif(risks_unioned.records, 0)', 4) }}
             as decimal(5, 4)) as average_prosecutor_risk,
         cast(risks_unioned.records_in_classes_below_k as bigint) as records_in_classes_below_k,
-        cast(round(risks_unioned.records_in_classes_below_k / nullif(risks_unioned.records, 0), 4)
+        cast({{ rounded_quotient(
+            'risks_unioned.records_in_classes_below_k', 'nullif(risks_unioned.records, 0)', 4) }}
             as decimal(5, 4)) as share_records_below_k,
         cast(risks_unioned.suppressed_records as bigint) as suppressed_records,
         cast(risks_unioned.suppressed_cells as bigint) as suppressed_cells,

@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from privseg.core.lock import WarehouseLock
+from privseg.core.manifest import failed_nodes
 from privseg.core.modes import owner_only
 from privseg.core.settings import PROJECT_DIR, Settings
 
@@ -50,15 +51,6 @@ STAGING_DIR = ".spark-import"
 
 class ImportRefused(Exception):
     """The Spark build cannot become the warehouse: why, and what to do."""
-
-
-def failed_nodes(results: dict) -> list[str]:
-    """unique_ids of the nodes that did not pass (error, fail, skipped, runtime error)."""
-    return [
-        result["unique_id"]
-        for result in results.get("results", [])
-        if result.get("status") not in ("success", "pass")
-    ]
 
 
 def built_tables(manifest: dict, results: dict) -> list[tuple[str, str]]:

@@ -52,27 +52,30 @@ published_joined as (
 
 validation_errors as (
     {%- for magnitude in release.magnitudes %}
-    {%- set statistic = "json_extract(published_joined.magnitude_statistics, '$."
-        ~ magnitude.measure ~ "')" %}
+    {%- set statistics = 'published_joined.magnitude_statistics' %}
+    {%- set contributors = magnitude_statistic(statistics, magnitude.measure, 'contributors') %}
+    {%- set top1 = magnitude_statistic(statistics, magnitude.measure, 'top1') %}
+    {%- set top2 = magnitude_statistic(statistics, magnitude.measure, 'top2') %}
+    {%- set total = magnitude_statistic(statistics, magnitude.measure, 'sum') %}
     {%- set magnitude_rule = magnitude.get('rule') or rule %}
     select
         '{{ magnitude.column }}' as magnitude_column,
         case
-            when coalesce(cast({{ statistic }} ->> 'contributors' as bigint), 0)
+            when coalesce(cast({{ contributors }} as bigint), 0)
                 < {{ magnitude_rule.get('min_contributors', k) | int }}
                 then 'fewer contributors than {{ magnitude_rule.get('min_contributors', k) | int }}'
             {%- if magnitude_rule.get('dominance', 'p_percent') == 'nk' %}
-            when coalesce(cast({{ statistic }} ->> 'top1' as double), 0)
-                + coalesce(cast({{ statistic }} ->> 'top2' as double), 0)
+            when coalesce(cast({{ top1 }} as double), 0)
+                + coalesce(cast({{ top2 }} as double), 0)
                 > {{ magnitude_rule.get('k_percent', 85) }} / 100.0
-                * cast({{ statistic }} ->> 'sum' as double)
+                * cast({{ total }} as double)
                 then 'dominated by its two largest contributors'
             {%- else %}
-            when cast({{ statistic }} ->> 'sum' as double)
-                - coalesce(cast({{ statistic }} ->> 'top1' as double), 0)
-                - coalesce(cast({{ statistic }} ->> 'top2' as double), 0)
+            when cast({{ total }} as double)
+                - coalesce(cast({{ top1 }} as double), 0)
+                - coalesce(cast({{ top2 }} as double), 0)
                 < {{ magnitude_rule.get('p', 10) }} / 100.0
-                * coalesce(cast({{ statistic }} ->> 'top1' as double), 0)
+                * coalesce(cast({{ top1 }} as double), 0)
                 then 'dominated (p% rule)'
             {%- endif %}
         end as broken_rule,

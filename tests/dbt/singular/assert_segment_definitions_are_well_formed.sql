@@ -21,7 +21,7 @@ purposes as (
 activation_purposes_listed as (
     select
         definitions.segment_name,
-        unnest(string_split(trim(coalesce(definitions.activation_purposes, '')), ' ')) as purpose
+        {{ split_rows("trim(coalesce(definitions.activation_purposes, ''))", ' ') }} as purpose
     from definitions
 ),
 
@@ -30,7 +30,11 @@ validation_errors as (
         definitions.segment_name,
         'name must be lowercase letters, digits and underscores' as problem
     from definitions
-    where not regexp_full_match(definitions.segment_name, '[a-z][a-z0-9_]*')
+    {#- the whole name matches [a-z][a-z0-9_]*, without anchoring on $ (Java's matches
+        before a final newline): no other character, and a letter first #}
+    where
+        {{ text_matches('definitions.segment_name', "'[^a-z0-9_]'") }}
+        or not {{ text_matches('definitions.segment_name', "'^[a-z]'") }}
 
     union all
 
