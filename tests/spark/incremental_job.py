@@ -16,7 +16,8 @@ Spark session:
    kept customer's (found: the scan sees values, Parquet being written uncompressed);
 5. the guard: delivers an erasure request of that kept customer in one more new file, runs
    staging of BROKEN_PROJECT (a copy whose Spark purge of erased raw rows is disabled)
-   incrementally in the same warehouse, and lists the files then holding their email.
+   incrementally in the same warehouse, lists the files then holding their email, and
+   removes that file again (RAW_DIR as the incremental run read it).
 """
 
 from __future__ import annotations
@@ -84,8 +85,14 @@ def deliver_day(raw: Path, first_as_of: str) -> dict:
         f"'3', '{at}'",
     )
     _add_rows(raw, "erasure_requests", load, f"select '990000003', '{erased}', '{at}', 'received'")
+    new_files = {
+        table.name: len(list((table / load).glob("*.parquet")))
+        for table in raw.iterdir()
+        if (table / load).is_dir()
+    }
     return {
         "load": load,
+        "new_files": new_files,
         "withdrawn": withdrawn,
         "erased": erased,
         "kept": kept,
@@ -161,6 +168,8 @@ def main(argv: list[str]) -> int:
         broken_args += ["--project-dir", str(broken), "--profiles-dir", str(broken)]
         report["broken_succeeded"] = run(broken_args, session=session)
         report["broken_files_with_kept"] = files_holding(warehouse, chosen["kept_email"])
+        # The raw data as the incremental run read it, for the test's full refresh on DuckDB.
+        (raw / "erasure_requests" / chosen["load"] / "part-2.parquet").unlink()
         (out / "report.json").write_text(json.dumps(report))
         return 0 if report["incremental_succeeded"] else 1
     finally:
