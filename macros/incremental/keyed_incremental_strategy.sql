@@ -3,8 +3,9 @@
     (`config(incremental_strategy=keyed_incremental_strategy())`):
     delete+insert on DuckDB. dbt-spark on plain Parquet has neither
     delete+insert nor merge (merge needs Delta, Iceberg or Hudi), and on
-    Spark these models are rebuilt in full on every run (scripts/spark_build.py
-    adds --full-refresh; docs/spark.md), so no strategy is ever applied there:
+    Spark these models are rebuilt in full on every run (their full_refresh
+    config on the spark target, dbt_project.yml; docs/spark.md), so no
+    strategy is ever applied there:
     it is 'append', and an incremental run on Spark stops with an error
     rather than append a second copy of rows it should replace. Except with
     `new_keys_only`: a model whose incremental run inserts only keys it does
@@ -24,8 +25,8 @@
     {%- if execute and not new_keys_only and is_incremental() -%}
         {{ exceptions.raise_compiler_error(
             this.identifier ~ ": incremental runs are not supported on Spark yet (plain Parquet "
-            ~ "has no delete+insert): build with --full-refresh, as scripts/spark_build.py does "
-            ~ "(docs/spark.md, Not supported yet)") }}
+            ~ "has no delete+insert): it needs full_refresh: true on the spark target, as "
+            ~ "dbt_project.yml sets by folder (docs/spark.md, Not supported yet)") }}
     {%- endif -%}
     {{ return('append') }}
 {%- endmacro %}

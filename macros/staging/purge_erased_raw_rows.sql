@@ -120,20 +120,32 @@
 {%- endmacro %}
 
 {#
-    Spark on plain Parquet has no DELETE: each typed_ table is written again
-    whole (INSERT OVERWRITE) from a copy in which an erased subject's rows are
-    their tombstones. Every copy is made first, while the base_ views still see
-    full rows; Spark deletes the table's old files, so no erased value stays.
+    Spark on plain Parquet has no DELETE: a typed_ table has a partition per
+    source file (dbt_project.yml), and the partitions (files) holding an erased
+    subject's rows that are not tombstones yet are written again
+    (INSERT OVERWRITE, dynamic: only the partitions written) from a copy of
+    them in which those rows are their tombstones. Spark refuses to overwrite a
+    table it reads in the same statement, hence the copy. Every copy is made
+    first, while the base_ views still see full rows; Spark deletes the
+    overwritten partitions' old files, so no erased value stays. No such row,
+    nothing is written.
 #}
 {% macro spark__purge_erased_raw_rows(tables, relations, erased_ids) -%}
+    {%- set copies = [] -%}
     {%- for name in tables -%}
         {%- set spec = raw_table_spec(name) -%}
         {%- set typed = relations[spec.typed_model] -%}
-        {%- set columns = (spec.columns | list) + ['_source_file', '_source_file_size',
+        {%- set copy = typed.schema ~ '.' ~ typed.identifier ~ '__purged' -%}
+        {#- The partition column last, as Spark orders a partitioned table's columns. #}
+        {%- set columns = (spec.columns | list) + ['_source_file_size',
             '_source_file_modified', '_source_row_number', '_raw_id', '_row_fingerprint',
-            '_row_reason', '_value_reason', '_erased', '_erased_reason'] -%}
+            '_row_reason', '_value_reason', '_erased', '_erased_reason', '_source_file'] -%}
+        {#- A copy left by a run stopped between these statements: replaced. #}
+        {%- call statement('tombstones_stale_' ~ name) -%}
+            drop table if exists {{ copy }}
+        {%- endcall -%}
         {%- call statement('tombstones_' ~ name) -%}
-            create table {{ typed.schema }}.{{ typed.identifier }}__purged using parquet as
+            create table {{ copy }} using parquet as
             with erased as (
                 {{ erased_tombstones(name, relations, erased_ids) }}
             )
@@ -141,22 +153,29 @@
             union all
             select {{ columns | join(', ') }}
             from {{ typed }} as typed
-            where not exists (
-                select 1 from erased
-                where
-                    erased._source_file = typed._source_file
-                    and erased._source_row_number = typed._source_row_number
-            )
+            where
+                typed._source_file in (select erased._source_file from erased)
+                and not exists (
+                    select 1 from erased
+                    where
+                        erased._source_file = typed._source_file
+                        and erased._source_row_number = typed._source_row_number
+                )
         {%- endcall -%}
+        {%- do copies.append((typed, copy, columns)) -%}
     {%- endfor -%}
-    {%- for name in tables -%}
-        {%- set typed = relations[raw_table_spec(name).typed_model] -%}
-        {%- call statement('purge_' ~ name) -%}
-            insert overwrite table {{ typed }}
-            select * from {{ typed.schema }}.{{ typed.identifier }}__purged
-        {%- endcall -%}
-        {%- call statement('purged_' ~ name) -%}
-            drop table {{ typed.schema }}.{{ typed.identifier }}__purged
+    {%- call statement('purge_overwrite_mode') -%}
+        set spark.sql.sources.partitionOverwriteMode = DYNAMIC
+    {%- endcall -%}
+    {%- for typed, copy, columns in copies -%}
+        {%- if run_query('select count(*) from ' ~ copy).rows[0][0] > 0 -%}
+            {%- call statement('purge_' ~ loop.index) -%}
+                insert overwrite table {{ typed }} partition (_source_file)
+                select {{ columns | join(', ') }} from {{ copy }}
+            {%- endcall -%}
+        {%- endif -%}
+        {%- call statement('purged_' ~ loop.index) -%}
+            drop table {{ copy }}
         {%- endcall -%}
     {%- endfor -%}
     {{ return('select 1') }}

@@ -250,8 +250,8 @@ select * from final
                         ~ (row[0] | replace("'", "''")) ~ "' and loaded._row_fingerprint not in ("
                         ~ "select " ~ row_fingerprint(raw_table_spec(name).columns | list,
                             'rewritten')
-                        ~ " from read_parquet('" ~ (row[2] | replace("'", "''"))
-                        ~ "', hive_partitioning = false) as rewritten)").rows[0][0] -%}
+                        ~ " from " ~ raw_file_rows(files, row[2])
+                        ~ " as rewritten)").rows[0][0] -%}
                     {%- if lost > 0 -%}
                         {%- do log(this.identifier ~ ": raw file " ~ name ~ "/" ~ row[0]
                             ~ " no longer holds rows read before; what it fed is rebuilt",
@@ -263,24 +263,63 @@ select * from final
             {%- if changed | length > 0 -%}
             {%- set changes = run_query(
                 "create table if not exists " ~ this.schema ~ ".raw_file_changes ("
-                ~ "invocation_id varchar, raw_table varchar, source_file varchar, "
-                ~ "change varchar)") -%}
+                ~ "invocation_id string, raw_table string, source_file string, "
+                ~ "change string)") -%}
             {%- for row in changed -%}
                 {%- do run_query("insert into " ~ this.schema ~ ".raw_file_changes values ('"
                     ~ invocation_id ~ "', '" ~ name ~ "', '" ~ (row[0] | replace("'", "''"))
                     ~ "', '" ~ ("changed" if row[1] else "deleted") ~ "')") -%}
             {%- endfor -%}
             {%- endif -%}
-            {{ return("delete from " ~ this ~ " where _source_file in ("
-                ~ "select loaded._source_file from " ~ this ~ " as loaded left join ("
-                ~ raw_file_listing(files) ~ ") as listing "
-                ~ "on listing.source_file = loaded._source_file "
-                ~ "where listing.source_file is null "
-                ~ "or listing.source_file_size <> loaded._source_file_size "
-                ~ "or listing.source_file_modified <> loaded._source_file_modified)") }}
+            {%- set stale_files = [] -%}
+            {%- for row in stale.rows -%}
+                {%- do stale_files.append(row[0]) -%}
+            {%- endfor -%}
+            {{ return(adapter.dispatch('raw_files_forget_rows', 'privacy_segmentation')(
+                files, stale_files)) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return('select 1') }}
+{%- endmacro %}
+
+{# The pre-hook's SQL removing the rows of the raw files changed or gone since they were read. #}
+{% macro default__raw_files_forget_rows(files, stale_files) -%}
+    {{ return("delete from " ~ this ~ " where _source_file in ("
+        ~ "select loaded._source_file from " ~ this ~ " as loaded left join ("
+        ~ raw_file_listing(files) ~ ") as listing "
+        ~ "on listing.source_file = loaded._source_file "
+        ~ "where listing.source_file is null "
+        ~ "or listing.source_file_size <> loaded._source_file_size "
+        ~ "or listing.source_file_modified <> loaded._source_file_modified)") }}
+{%- endmacro %}
+
+{#
+    Spark (plain Parquet, no DELETE): a typed_ table has a partition per source
+    file (dbt_project.yml), so a file's rows leave with its partition, dropped
+    here with its files. A changed file is read again by this run, whose
+    insert_overwrite writes its partition anew.
+#}
+{% macro spark__raw_files_forget_rows(files, stale_files) -%}
+    {%- for file in stale_files -%}
+        {%- call statement('raw_files_forget_' ~ loop.index) -%}
+            alter table {{ this }} drop if exists
+            partition (_source_file = '{{ file | replace("\\", "\\\\") | replace("'", "\\'") }}')
+        {%- endcall -%}
+    {%- endfor -%}
+    {{ return('select 1') }}
+{%- endmacro %}
+
+{# A relation of the rows of one raw file (`path` as raw_file_listing lists it). #}
+{% macro raw_file_rows(files, path) -%}
+    {{ return(adapter.dispatch('raw_file_rows', 'privacy_segmentation')(files, path)) }}
+{%- endmacro %}
+
+{% macro default__raw_file_rows(files, path) -%}
+    read_parquet('{{ path | replace("'", "''") }}', hive_partitioning = false)
+{%- endmacro %}
+
+{% macro spark__raw_file_rows(files, path) -%}
+    (select * from {{ files.view }} where _source_file_path = '{{ path | replace("'", "\\'") }}')
 {%- endmacro %}
 
 {% macro validate_raw_rows(table) -%}

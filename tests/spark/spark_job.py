@@ -148,7 +148,9 @@ def main(argv: list[str]) -> int:
                 if "--selector" in options:
                     at = options.index("--selector")
                     options = options[:at] + ["--select", *BROKEN_LAYERS] + options[at + 2 :]
-                copy_args = ["run", *options]
+                # --full-refresh: the typed_ tables read raw again without the purge (an
+                # incremental run would read no new file and keep the build's tombstones).
+                copy_args = ["run", "--full-refresh", *options]
                 copy_args += ["--project-dir", str(broken), "--profiles-dir", str(broken)]
                 report["broken_build_succeeded"] = run(copy_args, session=session)
                 session.table("staging.typed_shop__customers").write.parquet(

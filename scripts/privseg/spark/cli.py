@@ -3,9 +3,11 @@
 Starts a local SparkSession (or connects to SPARK_REMOTE), registers the key pads, the project's
 SQL functions (functions.py) and the raw tables in it, then runs dbt in this process (dbtRunner)
 with `--target spark`: dbt-spark's `session` method runs every statement in that same session.
-The dbt arguments are passed through (default: `build --selector spark`). A build or run is
-always a full build on Spark (`--full-refresh` is added): incremental models are rebuilt from
-raw (docs/spark.md).
+The dbt arguments are passed through (default: `build --selector spark`), `--full-refresh`
+included: without it a run is incremental where the models are ported (the typed_ tables read
+only new or changed raw files, a partition per file; the erasure log appends new requests), and
+the models not ported yet are rebuilt in full by their own `full_refresh` config on the spark
+target (dbt_project.yml; docs/spark.md).
 
 Environment: DBT_ENV_SECRET_PSEUDONYM_KEY (the key, required), RAW_DATA_DIR, SPARK_BUILD_DIR
 (the local session's files: warehouse, metastore, event log; default target/spark),
@@ -38,7 +40,6 @@ from privseg.spark.warehouse import ImportRefused
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
 DEFAULT_ARGS = ("build", "--selector", "spark")
-WRITING_COMMANDS = ("build", "run", "seed")
 
 
 def spark_paths() -> SparkPaths:
@@ -48,12 +49,10 @@ def spark_paths() -> SparkPaths:
 
 
 def dbt_arguments(args: Sequence[str]) -> list[str]:
-    """The dbt command line: the user's (or the default), on the spark target, full builds."""
+    """The dbt command line: the user's (or the default), on the spark target."""
     command = list(args) or list(DEFAULT_ARGS)
     if "--target" not in command and "-t" not in command:
         command += ["--target", "spark"]
-    if command[0] in WRITING_COMMANDS and "--full-refresh" not in command:
-        command.append("--full-refresh")
     for flag, value in (("--project-dir", PROJECT_DIR), ("--profiles-dir", PROJECT_DIR)):
         if flag not in command:
             command += [flag, str(value)]
