@@ -14,11 +14,8 @@
 {% macro purge_out_of_scope(subject_column='customer_key') -%}
     {%- set declared = event_fact_declaration() -%}
     {%- set predicate -%}
-        {{ subject_column }} not in (
-            select subjects_in_scope.customer_key
-            from {{ ref('int_consented_subjects') }} as subjects_in_scope
-            where subjects_in_scope.consent_purpose = '{{ declared.purpose }}'
-        )
+        {{ absent_from(subject_column, ref('int_consented_subjects'), 'customer_key',
+            "consent_purpose = '" ~ declared.purpose ~ "'") }}
         or {{ declared.date_column }} < {{ retention_start(declared.data_category) }}
     {%- endset -%}
     {{ delete_where(this, predicate) }}

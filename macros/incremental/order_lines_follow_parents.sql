@@ -42,10 +42,6 @@
 
 {# Predicate of the lines whose order or product left (order_lines_follow_parents). #}
 {% macro order_lines_orphaned() -%}
-    order_key not in (
-        select orders.order_key from {{ ref('int_orders_pseudonymized') }} as orders
-    )
-    or product_id not in (
-        select products.product_id from {{ ref('stg_shop__products') }} as products
-    )
+    {{ absent_from('order_key', ref('int_orders_pseudonymized'), 'order_key') }}
+    or {{ absent_from('product_id', ref('stg_shop__products'), 'product_id') }}
 {%- endmacro %}

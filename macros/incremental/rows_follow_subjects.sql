@@ -8,11 +8,7 @@
 #}
 {% macro rows_follow_subjects(parent, subject_column='customer_key') -%}
     {%- set without_parent_rows -%}
-        {{ subject_column }} not in (
-            select parent_rows.{{ subject_column }}
-            from {{ parent }} as parent_rows
-            where parent_rows.{{ subject_column }} is not null
-        )
+        {{ absent_from(subject_column, parent, subject_column) }}
     {%- endset -%}
     {{ delete_where(this, without_parent_rows) }}
 {%- endmacro %}
