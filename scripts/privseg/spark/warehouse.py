@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 
@@ -74,16 +75,40 @@ def built_node_names(manifest: dict, results: dict) -> list[str]:
     return sorted(names)
 
 
+def hidden(part: str) -> bool:
+    """Spark's own files and folders (_SUCCESS, _temporary, .crc files), not a partition's
+    folder (`_source_file=...`: a partition column may begin with an underscore)."""
+    return part.startswith(".") or (part.startswith("_") and "=" not in part)
+
+
 def parquet_files(folder: Path) -> list[Path]:
     """The data files of one Spark table folder (Spark's _SUCCESS and .crc files left out)."""
     return sorted(
         path
         for path in folder.rglob("*.parquet")
-        if not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+        # a partition's folder may end in .parquet too (`_source_file=orders.parquet`)
+        if path.is_file() and not any(hidden(part) for part in path.relative_to(folder).parts)
     )
 
 
+def partition_values(folder: Path, path: Path) -> list[tuple[str, str]]:
+    """The partition columns of a data file, from its folders (`column=value`, the value
+    escaped by Spark as %XX), in the order Spark nests them."""
+    values = []
+    for part in path.relative_to(folder).parts[:-1]:
+        column, _, value = part.partition("=")
+        values.append((unquote(column), unquote(value)))
+    return values
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def copy_table(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, schema: str, table: str):
+    """One Spark table into DuckDB, its partition columns last, as Spark writes them. Their
+    values are read from the folder names (unescaped here: a partition value is a source file's
+    name, which Spark escapes), not by DuckDB's hive partitioning."""
     folder = spark_warehouse / f"{schema}.db" / table
     files = parquet_files(folder) if folder.is_dir() else []
     if not files:
@@ -91,13 +116,23 @@ def copy_table(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, schema: st
             f"table {schema}.{table} has no Parquet files in {folder}: was the Spark build "
             "written to this SPARK_BUILD_DIR? (run scripts/spark_build.py build again)"
         )
-    partitioned = any("=" in path.relative_to(folder).parts[0] for path in files)
-    listed = ", ".join(f"'{path}'" for path in files)
+    by_partition: dict[tuple[tuple[str, str], ...], list[Path]] = {}
+    for path in files:
+        by_partition.setdefault(tuple(partition_values(folder, path)), []).append(path)
+    selects = []
+    for values, paths in by_partition.items():
+        listed = ", ".join(sql_text(str(path)) for path in paths)
+        columns = "".join(
+            f', cast({sql_text(value)} as varchar) as "{column}"'
+            if value != "__HIVE_DEFAULT_PARTITION__"
+            else f', cast(null as varchar) as "{column}"'
+            for column, value in values
+        )
+        selects.append(
+            f"select *{columns} from read_parquet([{listed}], hive_partitioning = false)"
+        )
     con.execute(f'create schema if not exists "{schema}"')
-    con.execute(
-        f'create table "{schema}"."{table}" as select * from read_parquet([{listed}], '
-        f"hive_partitioning = {str(partitioned).lower()})"
-    )
+    con.execute(f'create table "{schema}"."{table}" as ' + " union all by name ".join(selects))
 
 
 def duckdb_dbt(settings: Settings, warehouse: Path, *args: str) -> None:
