@@ -31,9 +31,7 @@
             from {{ ref('int_consented_subjects') }} as in_scope
             where
                 in_scope.consent_purpose = '{{ declared.purpose }}'
-                and in_scope.customer_key not in (
-                    select loaded.{{ subject_column }} from {{ this }} as loaded
-                )
+                and {{ absent_from('in_scope.customer_key', this, subject_column) }}
         )
     )
     {%- endif -%}

@@ -4,8 +4,8 @@
     delete+insert on DuckDB. dbt-spark on plain Parquet has neither
     delete+insert nor merge (merge needs Delta, Iceberg or Hudi), and on
     Spark these models are rebuilt in full on every run (their full_refresh
-    config on the spark target, dbt_project.yml; docs/spark.md), so no
-    strategy is ever applied there:
+    config, keyed_full_refresh below; docs/spark.md), so no strategy is
+    ever applied there:
     it is 'append', and an incremental run on Spark stops with an error
     rather than append a second copy of rows it should replace. Except with
     `new_keys_only`: a model whose incremental run inserts only keys it does
@@ -25,8 +25,29 @@
     {%- if execute and not new_keys_only and is_incremental() -%}
         {{ exceptions.raise_compiler_error(
             this.identifier ~ ": incremental runs are not supported on Spark yet (plain Parquet "
-            ~ "has no delete+insert): it needs full_refresh: true on the spark target, as "
-            ~ "dbt_project.yml sets by folder (docs/spark.md, Not supported yet)") }}
+            ~ "has no delete+insert): it needs config(full_refresh=keyed_full_refresh()), "
+            ~ "true on Spark (docs/spark.md, Not supported yet)") }}
     {%- endif -%}
     {{ return('append') }}
+{%- endmacro %}
+
+{#
+    The full_refresh config of a model that replaces its rows by unique_key
+    (`config(full_refresh=keyed_full_refresh())`, next to its
+    keyed_incremental_strategy): unset on DuckDB (a run is incremental unless
+    --full-refresh); true on Spark, where plain Parquet has no delete+insert,
+    so the model is rebuilt in full on every run. The models that append
+    (the event-dated pseudonymized tables and event facts, their window
+    delete and purges through delete_where) run incrementally on both.
+#}
+{% macro keyed_full_refresh() -%}
+    {{ return(adapter.dispatch('keyed_full_refresh', 'privacy_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__keyed_full_refresh() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__keyed_full_refresh() -%}
+    {{ return(true) }}
 {%- endmacro %}

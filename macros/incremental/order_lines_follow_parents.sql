@@ -31,7 +31,7 @@
 {#
     Spark: the orphaned lines leave (delete_where). The category update is
     left out: Spark rebuilds the model in full on every run (its full_refresh
-    config on the spark target; keyed_incremental_strategy stops an
+    config, keyed_full_refresh; keyed_incremental_strategy stops an
     incremental run), and
     a full build's join just took category and subcategory from the
     product's current row, so it would change nothing.

@@ -423,17 +423,26 @@ select * from final
     window).
 #}
 {% macro raw_files_changed_this_run() -%}
-    {%- if not execute -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set exists = run_query(
-        "select count(*) from information_schema.tables where table_catalog = '"
-        ~ target.database ~ "' and table_schema = 'staging' and table_name = 'raw_file_changes'"
-    ).rows[0][0] -%}
-    {%- if exists == 0 -%}
+    {%- if not execute or not raw_file_changes_exists() -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set found = run_query("select count(*) from staging.raw_file_changes"
         ~ " where invocation_id = '" ~ invocation_id ~ "'").rows[0][0] -%}
     {{ return(found > 0) }}
+{%- endmacro %}
+
+{# Whether staging.raw_file_changes exists, asked of the catalog (raw_files_changed_this_run). #}
+{% macro raw_file_changes_exists() -%}
+    {{ return(adapter.dispatch('raw_file_changes_exists', 'privacy_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__raw_file_changes_exists() -%}
+    {{ return(run_query(
+        "select count(*) from information_schema.tables where table_catalog = '"
+        ~ target.database ~ "' and table_schema = 'staging' and table_name = 'raw_file_changes'"
+    ).rows[0][0] > 0) }}
+{%- endmacro %}
+
+{% macro spark__raw_file_changes_exists() -%}
+    {{ return(run_query("show tables in staging like 'raw_file_changes'").rows | length > 0) }}
 {%- endmacro %}

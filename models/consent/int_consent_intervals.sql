@@ -17,6 +17,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=keyed_incremental_strategy(),
+    full_refresh=keyed_full_refresh(),
     unique_key='customer_key',
     on_schema_change='fail',
     post_hook="{{ rows_follow_subjects(ref('int_consent_events_pseudonymized')) }}",

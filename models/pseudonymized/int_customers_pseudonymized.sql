@@ -7,6 +7,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=keyed_incremental_strategy(),
+    full_refresh=keyed_full_refresh(),
     unique_key='customer_key',
     on_schema_change='fail',
     pre_hook="{{ files_read_rebuild_delete() }}",

@@ -13,6 +13,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=keyed_incremental_strategy(),
+    full_refresh=keyed_full_refresh(),
     unique_key='order_key',
     on_schema_change='fail',
     pre_hook="{{ incremental_window_delete() }}",

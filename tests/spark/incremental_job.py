@@ -3,7 +3,8 @@ Spark session:
 
     python tests/spark/incremental_job.py OUT_DIR RAW_DIR BROKEN_PROJECT FIRST_AS_OF AS_OF
 
-1. builds staging, pseudonymized and consent (with their seeds, no tests) as of FIRST_AS_OF
+1. builds staging, pseudonymized, consent and the behaviour event facts (LAYERS, with their
+   seeds, no tests) as of FIRST_AS_OF
    from RAW_DIR (partitioned layout, one load held back), through the launcher;
 2. delivers the next day (deliver_day: the held-back load, with late rows, plus a withdrawal and
    an erasure request in a second file of that load) and writes which raw ids it chose to
@@ -33,8 +34,13 @@ from privseg.datagen import cli as generate_data
 from privseg.spark.cli import in_project_dir, run, spark_paths
 from privseg.spark.session import start_session
 
-LAYERS = ["path:models/staging", "+path:models/pseudonymized", "+path:models/consent"]
-SCHEMAS = ("staging", "pseudonymized", "consent")
+LAYERS = [
+    "path:models/staging",
+    "+path:models/pseudonymized",
+    "+path:models/consent",
+    "+path:models/marts/behavior/events",
+]
+SCHEMAS = ("staging", "pseudonymized", "consent", "behavior")
 
 
 def _add_rows(raw: Path, table: str, load: str, rows_sql: str, part: str = "part-1") -> None:
@@ -110,6 +116,18 @@ def files_holding(folder: Path, value: str) -> list[str]:
     )
 
 
+def statements_by_model(run_dir: Path) -> dict[str, str]:
+    """How the last run wrote each model: the first word of its main statement in dbt's
+    target/run (`insert` for an incremental run's append or overwrite, `create` for a build
+    in full)."""
+    written = {}
+    for path in run_dir.rglob("*.sql"):
+        words = path.read_text().split()
+        if words and path.parent.name != "tests":
+            written[path.stem] = words[0].lower()
+    return written
+
+
 def dbt_args(command: str, select: list[str], out: Path, as_of: str, *extra: str) -> list[str]:
     return [
         command, "--select", *select, *extra,
@@ -144,6 +162,7 @@ def main(argv: list[str]) -> int:
         report["incremental_seconds"] = round(time.monotonic() - started, 1)
         if not report["incremental_succeeded"]:
             return 1
+        report["written_by"] = statements_by_model(out / "target" / "run")
         relations = [
             f"{schema}.{row.tableName}"
             for schema in SCHEMAS

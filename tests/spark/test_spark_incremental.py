@@ -1,17 +1,18 @@
 """An incremental Spark run equals a full refresh, and keeps the erasure and consent guarantees.
 
-Spark builds staging, pseudonymized and consent on day N (partitioned raw layout, one load held
-back), is given day N+1 (late rows for earlier days, a consent withdrawal, an erasure request)
-and runs again as of N+1 without --full-refresh (incremental_job.py): the typed_ tables read
-only the new files (a partition per source file), the purge overwrites the partitions holding
-the erased subject's rows, and the models not ported to incremental runs are rebuilt by their
-own full_refresh config. Every relation of these layers then equals, row for row both ways, a
-DuckDB --full-refresh build of the same raw data as of N+1 (the tier's equality test shows a
-Spark build equals DuckDB's; this compares with DuckDB's full refresh because it is cheaper than a
-second Spark build). The erased subject's email is in no file of Spark's warehouse; after one
-more erasure request, read by a copy of the project whose Spark purge is disabled, that
-subject's email stays. Counts and file names only, never
-values."""
+Spark builds staging, pseudonymized, consent and the behaviour event facts on day N
+(partitioned raw layout, one load held back), is given day N+1 (late rows for earlier days, a
+consent withdrawal, an erasure request) and runs again as of N+1 without --full-refresh
+(incremental_job.py): the typed_ tables read only the new files (a partition per source file),
+the purge overwrites the partitions holding the erased subject's rows, the event-dated tables
+that append delete their late-data window and append (delete_where), and the models keyed by
+subject are rebuilt by their full_refresh config (keyed_full_refresh). Every relation of these
+layers then equals, row for row both ways, a DuckDB --full-refresh build of the same raw data
+as of N+1 (the tier's equality test shows a Spark build equals DuckDB's; this compares with
+DuckDB's full refresh because it is cheaper than a second Spark build). The erased subject's
+email is in no file of Spark's warehouse; after one more erasure request, read by a copy of the
+project whose Spark purge is disabled, that subject's email stays. Counts and file names only,
+never values."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from incremental_job import LAYERS, SCHEMAS
 
 from conftest import PURGE_MACRO, SPARK_PURGE, _base_env, _disabled_macro
 from dbt_harness import TEST_KEY, DbtProject, customer_key, project_with_fixtures
@@ -35,7 +37,6 @@ FIRST_AS_OF = "2026-06-29"
 # The tables whose rows may land in a later day's load, and the column of their day.
 LATE_COLUMNS = {table: column for table, (column, late, _) in LOAD_RULES.items() if late}
 AS_OF = "2026-06-30"
-LAYERS = ("path:models/staging", "+path:models/pseudonymized", "+path:models/consent")
 # Differ by engine, not by data: the file modification time (Spark's has milliseconds).
 ENGINE_COLUMNS = {"_source_file_modified"}
 # What the run itself records, by design: when the key registry was built, which run first
@@ -126,6 +127,35 @@ def test_the_incremental_run_read_only_the_new_load_with_late_rows(incremental):
     assert late > 0, "no late row in the appended load: the scenario proves less"
 
 
+# Incremental on Spark: the typed_ tables (partition overwrite), the event-dated tables that
+# append (window delete and purges through delete_where) and the erasure log; the models keyed
+# by subject are rebuilt in full (keyed_full_refresh).
+INCREMENTAL_ON_SPARK = {
+    *TYPED.values(),
+    "int_web_events_pseudonymized",
+    "int_email_events_pseudonymized",
+    "int_email_sends_pseudonymized",
+    "fct_web_events",
+    "fct_email_events",
+    "fct_orders",
+    "fct_order_items",
+    "int_erasure_log",
+}
+REBUILT_ON_SPARK = {
+    "int_customers_pseudonymized",
+    "int_orders_pseudonymized",
+    "int_order_items_pseudonymized",
+    "int_consent_events_pseudonymized",
+    "int_consent_intervals",
+}
+
+
+def test_the_event_dated_models_ran_incrementally_and_the_keyed_ones_in_full(incremental):
+    written = incremental["report"]["written_by"]
+    assert {name for name in INCREMENTAL_ON_SPARK if written.get(name) != "insert"} == set()
+    assert {name for name in REBUILT_ON_SPARK if written.get(name) != "create"} == set()
+
+
 def test_the_incremental_spark_run_equals_a_full_refresh_row_for_row(incremental):
     relations = [r for r in incremental["report"]["relations"] if r not in RUN_RECORDS]
     with duckdb.connect() as con:
@@ -138,7 +168,7 @@ def test_the_incremental_spark_run_equals_a_full_refresh_row_for_row(incremental
                 "union all select schema_name, view_name from duckdb_views() "
                 "where database_name = 'wh' and not internal"
             ).fetchall()
-            if schema in ("staging", "pseudonymized", "consent")
+            if schema in SCHEMAS
         }
         assert sorted(built - RUN_RECORDS) == sorted(relations)
         assert len(relations) > 40

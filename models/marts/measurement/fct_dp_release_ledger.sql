@@ -2,9 +2,7 @@
     One row per differentially private model released by a build (one dbt
     invocation = one release): how much epsilon it spent and on what.
     Appended on every build, never rewritten, so the cumulative spend over
-    releases can be read from it. Not published. On Spark, where the marts
-    are rebuilt in full on every run, it keeps appending (full_refresh:
-    false there; --full-refresh does not empty it either).
+    releases can be read from it. Not published.
 
     Every model that can be DP (a differential_privacy block in its
     meta.privacy) must be listed in `dp_models` below so that the ledger
@@ -15,7 +13,6 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    full_refresh=(false if target.type == 'spark' else none),
 ) }}
 {%- set dp_models = {
     'rpt_campaign_performance': {

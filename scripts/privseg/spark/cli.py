@@ -4,10 +4,11 @@ Starts a local SparkSession (or connects to SPARK_REMOTE), registers the key pad
 SQL functions (functions.py) and the raw tables in it, then runs dbt in this process (dbtRunner)
 with `--target spark`: dbt-spark's `session` method runs every statement in that same session.
 The dbt arguments are passed through (default: `build --selector spark`), `--full-refresh`
-included: without it a run is incremental where the models are ported (the typed_ tables read
-only new or changed raw files, a partition per file; the erasure log appends new requests), and
-the models not ported yet are rebuilt in full by their own `full_refresh` config on the spark
-target (dbt_project.yml; docs/spark.md).
+included: without it a run is incremental as on DuckDB (the typed_ tables read only new or
+changed raw files, a partition per file; the event-dated tables delete their late-data window
+and append; the erasure log appends new requests), and the models keyed by subject and the
+seeds are rebuilt in full by their own `full_refresh` config on Spark (keyed_full_refresh;
+docs/spark.md).
 
 Environment: DBT_ENV_SECRET_PSEUDONYM_KEY (the key, required), RAW_DATA_DIR, SPARK_BUILD_DIR
 (the local session's files: warehouse, metastore, event log; default target/spark),
