@@ -11,6 +11,7 @@ for docs/operations.md, never asserted).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -262,10 +263,18 @@ def small_disk(mountpoint: Path, megabytes: int) -> Iterator[Path]:
 
 
 def fill(mountpoint: Path) -> Path:
-    """Take every free byte of the filesystem at `mountpoint`."""
+    """Take every free byte of the filesystem at `mountpoint` (remove the file with
+    unlink(missing_ok=True): a filesystem the process under test has already filled leaves no
+    room to create it, and is full as wanted)."""
     filler = mountpoint / "filler"
     free = shutil.disk_usage(mountpoint).free
-    with filler.open("wb") as out:
+    try:
+        out = filler.open("wb")
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        return filler
+    with out:
         with contextlib.suppress(OSError):
             os.posix_fallocate(out.fileno(), 0, free)
         with contextlib.suppress(OSError):

@@ -36,7 +36,7 @@ def test_disk_full_during_the_build(case, tmp_path, moved, message):
         run = case.finish(process, started)
         case.check(run, 1, message)
         assert case.publication() == publication
-        filler.unlink()  # space freed
+        filler.unlink(missing_ok=True)  # space freed
         case.recover(what=f"disk full on the disk of {', '.join(moved)} during the build")
 
 
@@ -54,7 +54,7 @@ def test_disk_full_during_the_compaction(case, tmp_path):
         assert not compacting.exists(), "the half-written copy is removed"
         assert case.publication() == publication
         assert case.warehouse_build() is not None, "the built warehouse stays, uncompacted"
-        filler.unlink()
+        filler.unlink(missing_ok=True)
         case.recover(what="disk full during the compaction")
 
 
@@ -73,7 +73,7 @@ def test_disk_full_during_the_publish(case, tmp_path):
         case.check(run, 1, "step publish failed", "disk full")
         assert case.publication() == publication
         assert not any(p.name.startswith(".") for p in releases.iterdir()), "nothing half-written"
-        filler.unlink()
+        filler.unlink(missing_ok=True)
         case.recover("publish", what="disk full during the publish (publish again)")
 
 
