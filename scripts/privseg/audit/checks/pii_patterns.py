@@ -23,6 +23,13 @@ PII_PATTERNS = {
     r"|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4})($|[^0-9A-Fa-f:])",
 }
 
+# What is blanked out of a value before a pattern is matched: the digit groups of a UUID (dbt's
+# invocation ids, kept as build and release ids) read as a phone number now and then
+# ("…-0123-4567-8901-…"), so UUIDs are removed before the phone pattern runs. Only for phone:
+# an email address may well have a UUID for its local part.
+UUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+MASKED_BEFORE = {"phone": UUID}
+
 
 @dataclass(frozen=True)
 class PatternMatch:
@@ -44,16 +51,22 @@ def scan_for_pii_patterns(
     for schema, table, column in text_columns(con, skip_schemas):
         columns.setdefault((schema, table), []).append(column)
     # One regular expression of all patterns first (RE2 matches the alternation in one pass),
-    # then each pattern only on the columns that matched it: about 4x less regex work.
+    # then each pattern only on the columns that matched it: about 4x less regex work. The
+    # first pass is a superset (nothing masked); masks apply in the second.
     combined = "|".join(f"({pattern})" for pattern in PII_PATTERNS.values())
     found = []
     for (schema, table), names in columns.items():
         relation = f'"{schema}"."{table}"'
-        hits = _count_matches(con, relation, [(column, combined) for column in names])
+        hits = _count_matches(con, relation, [(column, combined, None) for column in names])
         suspects = [column for column, n in zip(names, hits, strict=True) if n]
         checks = [(column, pattern) for column in suspects for pattern in PII_PATTERNS]
         counts = _count_matches(
-            con, relation, [(column, PII_PATTERNS[pattern]) for column, pattern in checks]
+            con,
+            relation,
+            [
+                (column, PII_PATTERNS[pattern], MASKED_BEFORE.get(pattern))
+                for column, pattern in checks
+            ],
         )
         found += [
             PatternMatch(f"{schema}.{table}", column, pattern, n)
@@ -64,17 +77,21 @@ def scan_for_pii_patterns(
 
 
 def _count_matches(
-    con: duckdb.DuckDBPyConnection, relation: str, checks: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, relation: str, checks: list[tuple[str, str, str | None]]
 ) -> list[int]:
-    """Rows of `relation` matching each (column, pattern), in one scan."""
+    """Rows of `relation` matching each (column, pattern, mask), in one scan; what matches
+    `mask` is blanked out of the value first."""
     if not checks:
         return []
-    filters = ", ".join(
-        f'count(*) filter (where regexp_matches("{column}", ?))' for column, _ in checks
-    )
-    row = con.execute(
-        f"select {filters} from {relation}", [pattern for _, pattern in checks]
-    ).fetchone()
+    filters, parameters = [], []
+    for column, pattern, mask in checks:
+        value = f'"{column}"'
+        if mask is not None:
+            value = f"regexp_replace({value}, ?, ' ', 'g')"
+            parameters.append(mask)
+        filters.append(f"count(*) filter (where regexp_matches({value}, ?))")
+        parameters.append(pattern)
+    row = con.execute(f"select {', '.join(filters)} from {relation}", parameters).fetchone()
     return [int(n) for n in row]
 
 
