@@ -112,7 +112,7 @@ def import_warehouse(root: Path, dbt_args: list[str]) -> dict:
         Settings.from_env(), warehouse_path=root / "warehouse.duckdb", target_dir=target
     )
     try:
-        return {"imported": import_build(settings, spark_paths().warehouse)}
+        return {"imported": import_build(settings, spark_paths())}
     except ImportRefused as error:
         return {"refused": str(error)}
 

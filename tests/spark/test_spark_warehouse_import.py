@@ -17,6 +17,8 @@ from test_spark_equality import ENGINE_COLUMNS, JSON_COLUMNS
 
 from dbt_harness import TEST_KEY
 from privseg.core.settings import PROJECT_DIR
+from privseg.spark.session import SparkPaths, start_session
+from privseg.spark.warehouse import ImportRefused, copy_table, record_empty_tables
 
 LAUNCHER = PROJECT_DIR / "scripts" / "spark_build.py"
 
@@ -144,3 +146,60 @@ def test_a_failed_spark_build_is_not_imported_and_the_warehouse_stays(
     assert f"did not pass (1 failed or skipped, first {failing['unique_id']} (fail))" in output
     assert previous.read_bytes() == before
     assert not (tmp_path / ".spark-import").exists()
+
+
+# The columns of a typed_ table (a partition per source file), of the types Spark writes.
+TYPED_LIKE = (
+    "select cast(7 as bigint) as request_id, cast('2026-12-01' as date) as requested_on, "
+    "cast(1.5 as decimal(18, 2)) as amount, timestamp'2026-12-01 10:00:00' as recorded_at, "
+    "'x' as note, 'part-0.parquet' as _source_file"
+)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return con.execute(f"select column_name, column_type from (describe {table})").fetchall()
+
+
+def test_a_partitioned_table_without_rows_is_imported_with_its_columns(tmp_path):
+    """An empty raw table (erasure_requests may be: meta.allow_empty) leaves its typed_ table,
+    partitioned by source file, without a single file: the launcher keeps its schema, and the
+    import makes the table from it, as it would have read it from rows."""
+    paths = SparkPaths(tmp_path / "spark")
+    session = start_session(paths)
+    try:
+        session.sql("create database staging")
+        for name, layout, where in (
+            ("with_rows", "partitioned by (_source_file)", ""),
+            ("without_rows", "partitioned by (_source_file)", " where false"),
+            ("unpartitioned_without_rows", "", " where false"),
+        ):
+            query = f"{TYPED_LIKE}{where}"
+            session.sql(f"create table staging.{name} using parquet {layout} as {query}")
+        assert record_empty_tables(session, paths) == ["staging.without_rows"]
+
+        con = duckdb.connect()
+        for name in ("with_rows", "without_rows", "unpartitioned_without_rows"):
+            copy_table(con, paths, "staging", name)
+        assert con.execute("select count(*) from staging.with_rows").fetchone() == (1,)
+        for name in ("without_rows", "unpartitioned_without_rows"):
+            assert con.execute(f"select count(*) from staging.{name}").fetchone() == (0,)
+            assert _columns(con, f"staging.{name}") == _columns(con, "staging.with_rows")
+
+        # Without the record (a build that did not go through the launcher), the import
+        # refuses the table, naming it and what to do.
+        shutil.move(paths.empty_tables, tmp_path / "kept")
+        with pytest.raises(ImportRefused, match=r"staging\.without_rows has no Parquet files"):
+            copy_table(duckdb.connect(), paths, "staging", "without_rows")
+        shutil.move(tmp_path / "kept", paths.empty_tables)
+
+        # The record is of the last build only: the table has rows now, and is not in it.
+        session.sql(f"insert into staging.without_rows {TYPED_LIKE}")
+        assert record_empty_tables(session, paths) == []
+        assert not list(paths.empty_tables.iterdir())
+    finally:
+        session.stop()
+
+
+def test_the_launcher_keeps_the_schemas_of_tables_without_rows(spark_build):
+    """What the import reads for a table without rows is written after every local build."""
+    assert (spark_build.spark_dir / "empty_tables").is_dir()

@@ -31,13 +31,14 @@ from privseg.core.settings import PROJECT_DIR
 from privseg.spark.functions import register_functions
 from privseg.spark.raw import register_raw_views
 from privseg.spark.session import (
+    REMOTE_ENV_VAR,
     SPARK_DIR_ENV_VAR,
     SparkBuildError,
     SparkPaths,
     register_pads,
     start_session,
 )
-from privseg.spark.warehouse import ImportRefused
+from privseg.spark.warehouse import ImportRefused, record_empty_tables
 
 KEY_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
 DEFAULT_ARGS = ("build", "--selector", "spark")
@@ -97,6 +98,14 @@ def run(args: Sequence[str], session: object | None = None) -> bool:
                 flush=True,
             )
             result = dbtRunner().invoke(dbt_arguments(args))
+            if result.success and not os.environ.get(REMOTE_ENV_VAR):
+                empty = record_empty_tables(session, spark_paths())
+                if empty:
+                    print(
+                        f"spark_build: {len(empty)} table(s) without rows, their schema kept "
+                        "for the warehouse import: " + ", ".join(empty),
+                        flush=True,
+                    )
             return bool(result.success)
         finally:
             if own_session:
@@ -110,13 +119,13 @@ def import_warehouse() -> None:
     from pseudonym_key import validate_key
 
     validate_key(os.environ.get(KEY_ENV_VAR))
-    if os.environ.get("SPARK_REMOTE"):
+    if os.environ.get(REMOTE_ENV_VAR):
         raise ImportRefused(
             "the warehouse import reads a local session's files (SPARK_BUILD_DIR); with "
             "SPARK_REMOTE the cluster holds the tables: see docs/spark.md, On a cluster"
         )
     settings = Settings.from_env()
-    done = import_build(settings, spark_paths().warehouse)
+    done = import_build(settings, spark_paths())
     print(
         f"spark_build: warehouse {settings.warehouse_path} now holds Spark build "
         f"{done['build_id']}: {done['tables']} tables, {done['views']} views, "

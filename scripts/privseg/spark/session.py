@@ -61,6 +61,11 @@ class SparkPaths:
     def scratch(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def empty_tables(self) -> Path:
+        """Schemas of the tables without rows, for the warehouse import (warehouse.py)."""
+        return self.root / "empty_tables"
+
 
 def check_java() -> None:
     """Spark needs a Java runtime (17); say so in one line instead of a py4j traceback."""

@@ -10,7 +10,9 @@ publication whichever engine built it:
 2. every table the build wrote (models, seeds, main.dbt_build_id) is copied from its Parquet
    files in the local session's warehouse dir (SPARK_BUILD_DIR/warehouse/<schema>.db/<table>/)
    into a new DuckDB file, with DuckDB reading the files itself (nothing passes through Spark's
-   driver);
+   driver); a partitioned table without rows has no file at all (an empty raw table such as
+   erasure_requests leaves its typed_ table so), and is made from the file without rows the
+   launcher wrote of its schema after the build (record_empty_tables);
 3. the project's views (staging) are created over those tables by dbt on DuckDB (`dbt run
    --select config.materialized:view`): a view is a query, not data, and DuckDB's compilation
    of the same model reads the same typed_ tables; `dbt compile` then gives the audit the
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import duckdb
@@ -43,6 +46,7 @@ from privseg.core.lock import WarehouseLock
 from privseg.core.manifest import failed_nodes
 from privseg.core.modes import owner_only
 from privseg.core.settings import PROJECT_DIR, Settings
+from privseg.spark.session import SparkPaths
 
 TABLE_MATERIALIZATIONS = ("table", "incremental", "seed")
 BUILD_ID_TABLE = ("main", "dbt_build_id")
@@ -105,17 +109,52 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def copy_table(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, schema: str, table: str):
+def record_empty_tables(session: Any, paths: SparkPaths) -> list[str]:
+    """After a build in a local session: every table of the warehouse dir without a data file
+    (Spark writes none for a partitioned table without rows) gets a Parquet file without rows
+    of its schema in paths.empty_tables/<schema>.<table>/, written by Spark as it writes the
+    table's rows, for copy_table. The folder is made anew (written beside, then swapped in), so
+    it never describes an earlier build; returns the tables recorded."""
+    fresh = paths.empty_tables.with_name(paths.empty_tables.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    recorded = []
+    for database in sorted(paths.warehouse.glob("*.db")):
+        for folder in sorted(p for p in database.iterdir() if p.is_dir() and not hidden(p.name)):
+            if parquet_files(folder):
+                continue
+            name = f"{database.name.removesuffix('.db')}.{folder.name}"
+            if not session.catalog.tableExists(name):
+                continue  # a folder no table owns any more: nothing to import
+            session.table(name).limit(0).coalesce(1).write.parquet(str(fresh / name))
+            recorded.append(name)
+    shutil.rmtree(paths.empty_tables, ignore_errors=True)
+    fresh.rename(paths.empty_tables)
+    return recorded
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, paths: SparkPaths, schema: str, table: str):
     """One Spark table into DuckDB, its partition columns last, as Spark writes them. Their
     values are read from the folder names (unescaped here: a partition value is a source file's
-    name, which Spark escapes), not by DuckDB's hive partitioning."""
-    folder = spark_warehouse / f"{schema}.db" / table
+    name, which Spark escapes), not by DuckDB's hive partitioning. A table without a data file
+    is made from the schema the launcher recorded (record_empty_tables), with no rows."""
+    folder = paths.warehouse / f"{schema}.db" / table
     files = parquet_files(folder) if folder.is_dir() else []
+    con.execute(f'create schema if not exists "{schema}"')
     if not files:
-        raise ImportRefused(
-            f"table {schema}.{table} has no Parquet files in {folder}: was the Spark build "
-            "written to this SPARK_BUILD_DIR? (run scripts/spark_build.py build again)"
+        schema_files = parquet_files(paths.empty_tables / f"{schema}.{table}")
+        if not folder.is_dir() or not schema_files:
+            raise ImportRefused(
+                f"table {schema}.{table} has no Parquet files in {folder} and no recorded "
+                f"schema in {paths.empty_tables}: was the Spark build written to this "
+                "SPARK_BUILD_DIR? (run scripts/spark_build.py build again)"
+            )
+        listed = ", ".join(sql_text(str(path)) for path in schema_files)
+        con.execute(
+            f'create table "{schema}"."{table}" as select * '
+            f"from read_parquet([{listed}], hive_partitioning = false) limit 0"
         )
+        return
     by_partition: dict[tuple[tuple[str, str], ...], list[Path]] = {}
     for path in files:
         by_partition.setdefault(tuple(partition_values(folder, path)), []).append(path)
@@ -131,7 +170,6 @@ def copy_table(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, schema: st
         selects.append(
             f"select *{columns} from read_parquet([{listed}], hive_partitioning = false)"
         )
-    con.execute(f'create schema if not exists "{schema}"')
     con.execute(f'create table "{schema}"."{table}" as ' + " union all by name ".join(selects))
 
 
@@ -180,7 +218,7 @@ def import_as_of(warehouse: Path) -> str:
     return row[0]
 
 
-def import_build(settings: Settings, spark_warehouse: Path) -> dict:
+def import_build(settings: Settings, paths: SparkPaths) -> dict:
     """Make WAREHOUSE_PATH from the Spark build; return counts for the summary line."""
     started = time.monotonic()
     target = settings.target_dir
@@ -220,7 +258,7 @@ def import_build(settings: Settings, spark_warehouse: Path) -> dict:
                 con = duckdb.connect(str(staged))
                 try:
                     for number, (schema, table) in enumerate(tables, 1):
-                        copy_table(con, spark_warehouse, schema, table)
+                        copy_table(con, paths, schema, table)
                         if number % 10 == 0 or number == len(tables):
                             print(
                                 f"spark_build: imported {number}/{len(tables)} tables", flush=True
@@ -237,7 +275,7 @@ def import_build(settings: Settings, spark_warehouse: Path) -> dict:
                 try:
                     # dbt's view run recorded its own id: the warehouse holds the Spark build.
                     con.execute("drop table main.dbt_build_id")
-                    copy_table(con, spark_warehouse, *BUILD_ID_TABLE)
+                    copy_table(con, paths, *BUILD_ID_TABLE)
                     con.execute("checkpoint")
                     views = con.execute(
                         "select count(*) from duckdb_views() where not internal"
